@@ -1,0 +1,100 @@
+# floodgate - GNU Makefile. Targets: all check run install lint format-check
+# clean bench. `make SANITIZE=1 check` builds with ASan+UBSan into build-san/.
+
+CC       ?= gcc
+PREFIX   ?= /usr/local
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+DESTDIR  ?=
+SANITIZE ?=
+O        := build$(if $(SANITIZE),-san)
+
+PKGS     := libevent hiredis libconfuse libcrypto
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -D_GNU_SOURCE $(WARN) -Icommon \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+ifneq ($(SANITIZE),)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer \
+            -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+COMMON_SRC  := $(filter-out common/limiter_lua.c,$(wildcard common/*.c))
+COMMON_OBJ  := $(COMMON_SRC:%.c=$(O)/%.o) $(O)/common/limiter_lua.o
+POLICYD_SRC := $(wildcard policyd/*.c)
+POLICYD_OBJ := $(POLICYD_SRC:%.c=$(O)/%.o)
+UNIT_SRC    := $(wildcard t/unit/*.c)
+UNIT_BIN    := $(UNIT_SRC:t/unit/%.c=$(O)/t/%.t)
+LIB         := $(O)/libfloodgate.a
+POLICYD     := $(O)/floodgate-policyd
+
+.PHONY: all check run install lint format-check clean deps unit
+all: $(POLICYD)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# the Lua script, compiled in as one C string
+$(O)/common/limiter_lua.c: common/limiter.lua
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from common/limiter.lua - do not edit */'; \
+	  echo 'const char limiter_lua[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
+	  echo ';'; } > $@
+$(O)/common/limiter_lua.o: $(O)/common/limiter_lua.c
+	$(CC) $(CFLAGS) -Wno-missing-variable-declarations -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ)
+	$(AR) rcs $@ $^
+
+$(POLICYD): $(POLICYD_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/t/%.t: t/unit/%.c t/tap.h $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -It -Ipolicyd $(LDFLAGS) -o $@ $< \
+	    $(filter-out $(O)/policyd/main.o,$(POLICYD_OBJ)) $(LIB) $(LDLIBS)
+
+# install build and test dependencies when something is missing
+deps:
+	@packaging/install-deps --check >/dev/null 2>&1 || packaging/install-deps
+
+check: deps
+	$(MAKE) all unit
+	FG_BUILD=$(CURDIR)/$(O) prove --exec '' -f $(UNIT_BIN) $(wildcard t/*.t)
+
+unit: $(UNIT_BIN)
+
+run: deps
+	$(MAKE) all
+	packaging/run-dev $(O)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/floodgate
+	install -m 755 $(POLICYD) $(DESTDIR)$(SBINDIR)/
+	install -m 644 policyd/floodgate-policyd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 conf/floodgate.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	[ -e $(DESTDIR)$(SYSCONFDIR)/floodgate/floodgate.conf ] || \
+	    install -m 640 conf/floodgate.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/floodgate/floodgate.conf
+
+# banned string functions (STYLE.md) outside tests
+lint:
+	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets)[[:space:]]*\(' \
+	    common/*.[ch] policyd/*.[ch] || { echo 'lint: banned function'; exit 1; }
+	@echo 'lint: ok'
+
+format-check:
+	@command -v clang-format >/dev/null || { echo 'format-check: clang-format missing'; exit 1; }
+	@clang-format --dry-run --Werror common/*.[ch] policyd/*.[ch] t/unit/*.c t/*.h
+
+clean:
+	rm -rf build build-san
+
+-include $(wildcard $(O)/*/*.d $(O)/t/*.d)

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * conf - the floodgate.conf schema, its validation and the loaded result.
+ *
+ * conf_load() parses and validates a whole file and returns an immutable
+ * struct conf the caller owns (conf_free). Every error names file:line.
+ * Both daemons read the same file; each uses its own section.
+ */
+#ifndef FG_CONF_H
+#define FG_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cidr.h"
+#include "subject.h"
+
+#define CONF_NAME_MAX	 64
+#define CONF_ACTION_MAX	 200
+#define CONF_PATH_MAX	 256
+#define CONF_LIMITS_MAX	 32
+#define CONF_LISTEN_MAX	 8
+#define CONF_EXEMPT_MAX	 256
+#define CONF_ERR_MAX	 512
+
+enum conf_failure {
+	CONF_FAIL_LOCAL,	/* enforce with per-node counters */
+	CONF_FAIL_DUNNO,	/* let everything pass */
+	CONF_FAIL_DEFER,	/* answer failure_action */
+};
+
+struct conf_limit {
+	char name[CONF_NAME_MAX];
+	enum subject_type subject;
+	long long window;		/* seconds */
+	long long messages;		/* 0 = no such limit */
+	long long recipients;
+	long long bytes;
+	long long max_client_ips;	/* sasl only */
+	long long max_senders;		/* sasl only */
+	long long block_after;		/* denials in window; 0 = never */
+	long long block_ttl;		/* seconds; 0 = until lifted */
+	char action[CONF_ACTION_MAX + 1];
+	char block_action[CONF_ACTION_MAX + 1];
+};
+
+struct conf {
+	char path[CONF_PATH_MAX];
+	char node[CONF_NAME_MAX];
+	bool dryrun;
+	struct subject_opts subject;
+	char block_action[CONF_ACTION_MAX + 1];
+	long long block_ttl;
+	char **exempt_users;		/* normalised sasl names */
+	int nexempt_users;
+	struct cidr *exempt_networks;
+	int nexempt_networks;
+
+	struct {
+		char server[CONF_PATH_MAX];
+		char password[CONF_NAME_MAX * 2];
+		int db;
+		char prefix[CONF_NAME_MAX];
+		long long timeout_ms;
+		enum conf_failure on_failure;
+		char failure_action[CONF_ACTION_MAX + 1];
+		long long block_cache_time;
+	} redis;
+
+	struct {
+		char listen[CONF_LISTEN_MAX][CONF_PATH_MAX];
+		int nlisten;
+		int socket_mode;
+		char socket_owner[CONF_NAME_MAX];
+		char socket_group[CONF_NAME_MAX];
+		char user[CONF_NAME_MAX];
+		int max_connections;
+		long long stats_interval;
+		long long request_timeout;
+	} policyd;
+
+	struct conf_limit limits[CONF_LIMITS_MAX];
+	int nlimits;
+};
+
+struct conf *conf_load(const char *path, char *err, size_t errsize)
+    __attribute__((warn_unused_result));
+void conf_free(struct conf *);
+const struct conf_limit *conf_limit_find(const struct conf *, const char *);
+bool conf_exempt_user(const struct conf *, const char *normalised);
+const char *const *conf_option_names(void);
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * local - per-node limiter for when Redis is unreachable (degraded mode),
+ * and the cache of blocks Redis has shown us, so known blocks are still
+ * honoured while Redis is away.
+ *
+ * local_check() applies the same sliding-window rules as limiter.lua to
+ * one subject with in-process counters (rate metrics and block_after; the
+ * distinct ip/sender signals need the shared view and are skipped).
+ * Memory is bounded: at most LOCAL_MAX_SUBJECTS subjects are tracked;
+ * past that the table is emptied and restarted (the caller logs).
+ * Not thread-safe: one per event loop, or guarded by the caller.
+ */
+#ifndef FG_LOCAL_H
+#define FG_LOCAL_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+#include "limiter.h"
+
+#define LOCAL_MAX_SUBJECTS 50000
+
+struct local;
+
+struct local *local_new(void);
+void local_free(struct local *);
+void local_clear(struct local *);
+/* call local_clear() when the set of limits changes (reload) */
+int local_check(struct local *, const struct conf *, const struct limiter_req *,
+    long long now_ms, struct limiter_result *)
+    __attribute__((warn_unused_result));
+void local_note(struct local *, const struct limiter_req *,
+    const struct limiter_result *, long long now_ms);
+bool local_blocked(struct local *, const struct conf *,
+    const struct limiter_req *, long long now_ms, struct limiter_result *);
+unsigned long local_flushes(const struct local *);
+
+#endif

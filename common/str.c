@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * str - strict number parsing, log escaping, bounded copy.
+ *
+ * Entry points: str_tonum, str_escape, str_lcpy. Never allocates.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "str.h"
+
+/* str_tonum - decimal integer in [min,max], no junk; returns 0 or -1 */
+int
+str_tonum(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0' || (*s != '-' && (*s < '0' || *s > '9')))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/*
+ * str_escape - copy src for a (quoted) log field: printable ASCII but '"'
+ * and '\\' pass, everything else becomes \xHH; cut with "..." when dst
+ * is too small. Returns dst.
+ */
+const char *
+str_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	if (dstsize == 0)
+		return dst;
+	for (i = 0; i < srclen; i++) {
+		unsigned char c = (unsigned char)src[i];
+		size_t need = (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+		    ? 1 : 4;
+
+		if (o + need + 4 > dstsize) {
+			if (o + 4 <= dstsize) {
+				memcpy(dst + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		if (need == 1) {
+			dst[o++] = (char)c;
+		} else {
+			dst[o++] = '\\';
+			dst[o++] = 'x';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	dst[o] = '\0';
+	return dst;
+}
+
+/* str_lcpy - strlcpy(3); returns strlen(src), >= dstsize means cut */
+size_t
+str_lcpy(char *dst, const char *src, size_t dstsize)
+{
+	size_t n = strlen(src);
+
+	if (dstsize > 0) {
+		size_t c = n < dstsize - 1 ? n : dstsize - 1;
+
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * str - strict parsing and escaping helpers for untrusted text.
+ *
+ * str_tonum() is the one way numbers from peers, Redis or config are read;
+ * str_escape() makes any bytes safe for one key=value log field.
+ */
+#ifndef FG_STR_H
+#define FG_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+int str_tonum(const char *, long long min, long long max, long long *)
+    __attribute__((warn_unused_result));
+const char *str_escape(char *dst, size_t dstsize, const char *src,
+    size_t srclen);
+size_t str_lcpy(char *dst, const char *src, size_t dstsize);
+
+#endif

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * floodgate-policyd - Postfix policy delegation server that rate-limits
+ * and blocks by SASL user and client IP through a shared Redis.
+ *
+ * main: options, config, sockets, privilege drop, signals (HUP reload,
+ * TERM/INT stop) and the periodic stats line. Everything else lives in
+ * server.c (sockets), decide.c (decisions) and store.c (Redis).
+ */
+#include <sys/types.h>
+
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "decide.h"
+#include "limiter.h"
+#include "local.h"
+#include "log.h"
+#include "server.h"
+#include "store.h"
+#include "version.h"
+
+struct daemon {
+	struct event_base *base;
+	struct store *store;
+	struct local *local;
+	struct decide *decide;
+	struct server *server;
+	struct event *stats;
+	const char *path;
+};
+
+static __dead void
+usage(void)
+{
+	fprintf(stderr, "usage: floodgate-policyd [-f] [-n] [-v] [-c FILE] "
+	    "[-V]\n");
+	exit(2);
+}
+
+/* drop_privileges - become user (after the sockets are bound) */
+static void
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (user[0] == '\0') {
+		if (geteuid() == 0)
+			log_warnx("running as root: set policyd.user");
+		return;
+	}
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("policyd.user: no such user %s", user);
+	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		fatal("cannot become user %s", user);
+}
+
+static void
+stats_arm(struct daemon *d)
+{
+	const struct conf *c = decide_conf(d->decide);
+	struct timeval tv = {c->policyd.stats_interval, 0};
+
+	if (c->policyd.stats_interval > 0)
+		evtimer_add(d->stats, &tv);
+}
+
+static void
+on_stats(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon *d = arg;
+	struct decide_stats st;
+
+	(void)fd;
+	(void)ev;
+	decide_stats(d->decide, &st);
+	log_info("stats requests=%llu dunno=%llu over=%llu blocked=%llu "
+	    "failure=%llu degraded=%llu connections=%d redis=%s local_flushes=%lu",
+	    st.requests, st.dunno, st.over, st.blocked, st.failed, st.degraded,
+	    server_nconns(d->server), store_up(d->store) ? "up" : "down",
+	    local_flushes(d->local));
+	stats_arm(d);
+}
+
+/* on_hup - reload; a broken file keeps the running config */
+static void
+on_hup(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon *d = arg;
+	const struct conf *old = decide_conf(d->decide);
+	char err[CONF_ERR_MAX];
+	struct conf *c;
+	bool same;
+	int i;
+
+	(void)fd;
+	(void)ev;
+	if ((c = conf_load(d->path, err, sizeof(err))) == NULL) {
+		log_warnx("reload failed, keeping the old config: %s", err);
+		return;
+	}
+	same = c->policyd.nlisten == old->policyd.nlisten;
+	for (i = 0; same && i < c->policyd.nlisten; i++)
+		same = strcmp(c->policyd.listen[i], old->policyd.listen[i]) == 0;
+	if (!same || strcmp(c->policyd.user, old->policyd.user) != 0)
+		log_warnx("reload: listen and user changes need a restart");
+	store_reconf(d->store, c);	/* before old is released */
+	decide_reconf(d->decide, c);
+	log_info("reloaded %s (%d limits%s)", d->path, c->nlimits,
+	    c->dryrun ? ", dry-run" : "");
+	evtimer_del(d->stats);
+	stats_arm(d);
+}
+
+static void
+on_term(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)ev;
+	log_info("stopping");
+	event_base_loopbreak(d->base);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct daemon d = {.path = FLOODGATE_CONF};
+	struct event *sighup, *sigterm, *sigint;
+	bool foreground = false, check = false;
+	char err[CONF_ERR_MAX];
+	struct conf *c;
+	int ch, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "c:fnvV")) != -1) {
+		switch (ch) {
+		case 'c':
+			d.path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("floodgate-policyd %s\n", FLOODGATE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("floodgate-policyd", foreground || check, verbose);
+	if ((c = conf_load(d.path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "floodgate-policyd: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: ok (%d limits)\n", d.path, c->nlimits);
+		conf_free(c);
+		return 0;
+	}
+	if (limiter_init() == -1)
+		fatalx("limiter: cannot hash the script");
+	signal(SIGPIPE, SIG_IGN);
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	if ((d.base = event_base_new()) == NULL ||
+	    (d.local = local_new()) == NULL)
+		fatalx("out of memory");
+	if ((d.store = store_new(d.base, c)) == NULL ||
+	    (d.decide = decide_new(d.store, d.local, c)) == NULL ||
+	    (d.server = server_new(d.base, d.decide)) == NULL)
+		fatalx("out of memory");
+	if (server_listen(d.server, c, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	drop_privileges(c->policyd.user);
+	sighup = evsignal_new(d.base, SIGHUP, on_hup, &d);
+	sigterm = evsignal_new(d.base, SIGTERM, on_term, &d);
+	sigint = evsignal_new(d.base, SIGINT, on_term, &d);
+	d.stats = evtimer_new(d.base, on_stats, &d);
+	if (sighup == NULL || sigterm == NULL || sigint == NULL ||
+	    d.stats == NULL || evsignal_add(sighup, NULL) == -1 ||
+	    evsignal_add(sigterm, NULL) == -1 || evsignal_add(sigint, NULL) == -1)
+		fatalx("cannot set up signals");
+	stats_arm(&d);
+	log_info("started %s: %d limits, %d sockets, redis %s%s",
+	    FLOODGATE_VERSION, c->nlimits, c->policyd.nlisten,
+	    c->redis.server, c->dryrun ? ", dry-run" : "");
+	event_base_dispatch(d.base);
+	store_free(d.store);	/* pending decisions get answered first */
+	server_free(d.server);
+	decide_free(d.decide);
+	local_free(d.local);
+	event_free(sighup);
+	event_free(sigterm);
+	event_free(sigint);
+	event_free(d.stats);
+	event_base_free(d.base);
+	return 0;
+}

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * store - hiredis async connection with timeouts, readiness and backoff.
+ *
+ * Entry points: store_new, store_reconf, store_up, store_command,
+ * store_free. hiredis 0.14 has no command timeout: every command gets an
+ * event timer here; on expiry its callback gets NULL and the connection is
+ * freed (hiredis then hands NULL to every pending callback, which we
+ * ignore for commands already answered). State changes are logged once.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/async.h>
+#include <hiredis/adapters/libevent.h>
+
+#include "log.h"
+#include "store.h"
+#include "str.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+enum store_state { ST_DOWN, ST_CONNECTING, ST_UP };
+
+struct store {
+	struct event_base *base;
+	const struct conf *conf;	/* borrowed; replaced by reconf */
+	redisAsyncContext *ctx;
+	enum store_state state;
+	bool logged_down;
+	int backoff_ms;
+	struct event *retry;		/* reconnect timer */
+	struct event *connect_to;	/* connect/handshake timeout */
+	char why[128];
+};
+
+struct store_op {
+	struct store *s;
+	store_cb *cb;
+	void *arg;
+	struct event *timer;
+	bool done;
+};
+
+static void store_connect(struct store *);
+
+static struct timeval
+ms_tv(long long ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	return tv;
+}
+
+/* store_drop - forget the connection, schedule a reconnect */
+static void
+store_drop(struct store *s, const char *why)
+{
+	redisAsyncContext *ctx = s->ctx;
+	struct timeval tv;
+
+	if (s->state == ST_UP || !s->logged_down) {
+		log_warnx("redis: down: %s (server=%s); on_failure policy "
+		    "applies until it is back", why, s->conf->redis.server);
+		s->logged_down = true;
+	}
+	s->state = ST_DOWN;
+	s->ctx = NULL;
+	evtimer_del(s->connect_to);
+	if (ctx != NULL) {
+		ctx->data = NULL;	/* the disconnect callback sees this */
+		redisAsyncFree(ctx);
+	}
+	tv = ms_tv(s->backoff_ms);
+	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+	    s->backoff_ms * 2;
+	evtimer_add(s->retry, &tv);
+}
+
+static void
+on_disconnect(const redisAsyncContext *ctx, int status)
+{
+	struct store *s = ctx->data;
+
+	(void)status;
+	if (s == NULL || s->ctx != ctx)
+		return;		/* we dropped it ourselves */
+	s->ctx = NULL;		/* hiredis frees it after this returns */
+	str_lcpy(s->why, ctx->errstr[0] ? ctx->errstr : "connection closed",
+	    sizeof(s->why));
+	store_drop(s, s->why);
+}
+
+static void
+on_connect(const redisAsyncContext *ctx, int status)
+{
+	struct store *s = ctx->data;
+
+	if (s == NULL || s->ctx != ctx || status == REDIS_OK)
+		return;
+	s->ctx = NULL;		/* hiredis frees it on a failed connect */
+	str_lcpy(s->why, ctx->errstr, sizeof(s->why));
+	store_drop(s, s->why);
+}
+
+/* on_ready - reply of the handshake's last command (PING) */
+static void
+on_ready(redisAsyncContext *ctx, void *r, void *priv)
+{
+	struct store *s = priv;
+	redisReply *reply = r;
+
+	if (reply == NULL || s->ctx != ctx)
+		return;
+	if (reply->type != REDIS_REPLY_STATUS) {
+		str_lcpy(s->why, reply->type == REDIS_REPLY_ERROR ? reply->str :
+		    "unexpected PING reply", sizeof(s->why));
+		store_drop(s, s->why);
+		return;
+	}
+	evtimer_del(s->connect_to);
+	s->state = ST_UP;
+	s->backoff_ms = BACKOFF_MIN_MS;
+	s->logged_down = false;
+	log_info("redis: up (server=%s db=%d)", s->conf->redis.server,
+	    s->conf->redis.db);
+}
+
+/* on_handshake - AUTH/SELECT replies: an error means a config problem */
+static void
+on_handshake(redisAsyncContext *ctx, void *r, void *priv)
+{
+	struct store *s = priv;
+	redisReply *reply = r;
+
+	if (reply == NULL || s->ctx != ctx || reply->type != REDIS_REPLY_ERROR)
+		return;
+	snprintf(s->why, sizeof(s->why), "handshake: %.100s", reply->str);
+	store_drop(s, s->why);
+}
+
+static void
+on_retry(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	store_connect(arg);
+}
+
+static void
+on_connect_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	store_drop(arg, "connect timeout");
+}
+
+/* store_connect - start a non-blocking connect and the handshake */
+static void
+store_connect(struct store *s)
+{
+	const char *srv = s->conf->redis.server;
+	char host[CONF_PATH_MAX], dbs[16];
+	long long port;
+	const char *colon;
+	redisAsyncContext *ctx;
+	struct timeval tv;
+
+	if (strncmp(srv, "unix:", 5) == 0) {
+		ctx = redisAsyncConnectUnix(srv + 5);
+	} else {
+		colon = strrchr(srv, ':');
+		if (colon == NULL || (size_t)(colon - srv) >= sizeof(host) ||
+		    str_tonum(colon + 1, 1, 65535, &port) == -1) {
+			store_drop(s, "bad server address");
+			return;
+		}
+		memcpy(host, srv, (size_t)(colon - srv));
+		host[colon - srv] = '\0';
+		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+			memmove(host, host + 1, strlen(host));
+			host[strlen(host) - 1] = '\0';
+		}
+		ctx = redisAsyncConnect(host, (int)port);
+	}
+	if (ctx == NULL || ctx->err) {
+		str_lcpy(s->why, ctx != NULL ? ctx->errstr : "out of memory",
+		    sizeof(s->why));
+		if (ctx != NULL)
+			redisAsyncFree(ctx);
+		store_drop(s, s->why);
+		return;
+	}
+	s->ctx = ctx;
+	ctx->data = s;
+	s->state = ST_CONNECTING;
+	redisLibeventAttach(ctx, s->base);
+	redisAsyncSetConnectCallback(ctx, on_connect);
+	redisAsyncSetDisconnectCallback(ctx, on_disconnect);
+	if (s->conf->redis.password[0] != '\0')
+		redisAsyncCommand(ctx, on_handshake, s, "AUTH %s",
+		    s->conf->redis.password);
+	if (s->conf->redis.db != 0) {
+		snprintf(dbs, sizeof(dbs), "%d", s->conf->redis.db);
+		redisAsyncCommand(ctx, on_handshake, s, "SELECT %s", dbs);
+	}
+	redisAsyncCommand(ctx, on_ready, s, "PING");
+	tv = ms_tv(s->conf->redis.timeout_ms * 5 < 1000 ? 1000 :
+	    s->conf->redis.timeout_ms * 5);
+	evtimer_add(s->connect_to, &tv);
+}
+
+struct store *
+store_new(struct event_base *base, const struct conf *c)
+{
+	struct store *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->base = base;
+	s->conf = c;
+	s->backoff_ms = BACKOFF_MIN_MS;
+	s->retry = evtimer_new(base, on_retry, s);
+	s->connect_to = evtimer_new(base, on_connect_timeout, s);
+	if (s->retry == NULL || s->connect_to == NULL) {
+		store_free(s);
+		return NULL;
+	}
+	store_connect(s);
+	return s;
+}
+
+/* store_reconf - new config; reconnect when the connection changed */
+void
+store_reconf(struct store *s, const struct conf *c)
+{
+	const struct conf *old = s->conf;
+	bool same = strcmp(old->redis.server, c->redis.server) == 0 &&
+	    strcmp(old->redis.password, c->redis.password) == 0 &&
+	    old->redis.db == c->redis.db;
+
+	s->conf = c;
+	if (same)
+		return;
+	log_info("redis: server settings changed, reconnecting");
+	evtimer_del(s->retry);
+	s->backoff_ms = BACKOFF_MIN_MS;
+	s->logged_down = true;	/* the reconnect below logs "up" */
+	if (s->ctx != NULL) {
+		redisAsyncContext *ctx = s->ctx;
+
+		s->ctx = NULL;
+		ctx->data = NULL;
+		redisAsyncFree(ctx);
+	}
+	store_connect(s);
+}
+
+void
+store_free(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ctx != NULL) {
+		redisAsyncContext *ctx = s->ctx;
+
+		s->ctx = NULL;
+		ctx->data = NULL;
+		redisAsyncFree(ctx);
+	}
+	if (s->retry != NULL)
+		event_free(s->retry);
+	if (s->connect_to != NULL)
+		event_free(s->connect_to);
+	free(s);
+}
+
+bool
+store_up(const struct store *s)
+{
+	return s->state == ST_UP;
+}
+
+/* op_reply - hiredis callback; answers the op unless its timer did */
+static void
+op_reply(redisAsyncContext *ctx, void *r, void *priv)
+{
+	struct store_op *op = priv;
+
+	(void)ctx;
+	if (!op->done) {
+		op->done = true;
+		op->cb(r, op->arg);
+	}
+	event_free(op->timer);
+	free(op);
+}
+
+/* op_timeout - Redis too slow: answer NULL now, drop the connection */
+static void
+op_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct store_op *op = arg;
+	struct store *s = op->s;
+
+	(void)fd;
+	(void)ev;
+	op->done = true;
+	op->cb(NULL, op->arg);
+	if (s->ctx != NULL)
+		store_drop(s, "command timeout");
+}
+
+/* store_command - send argv; cb runs exactly once (maybe with NULL) */
+int
+store_command(struct store *s, int argc, const char **argv,
+    const size_t *argvlen, store_cb *cb, void *arg)
+{
+	struct store_op *op;
+	struct timeval tv = ms_tv(s->conf->redis.timeout_ms);
+
+	if (s->state != ST_UP)
+		return -1;
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		return -1;
+	op->s = s;
+	op->cb = cb;
+	op->arg = arg;
+	if ((op->timer = evtimer_new(s->base, op_timeout, op)) == NULL) {
+		free(op);
+		return -1;
+	}
+	if (redisAsyncCommandArgv(s->ctx, op_reply, op, argc, argv,
+	    argvlen) != REDIS_OK) {
+		event_free(op->timer);
+		free(op);
+		return -1;
+	}
+	evtimer_add(op->timer, &tv);
+	return 0;
+}

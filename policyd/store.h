@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * store - policyd's one Redis connection (hiredis async on the daemon's
+ * event_base): connect, AUTH/SELECT, reconnect with backoff, and commands
+ * that always complete within the configured timeout.
+ *
+ * store_command() calls cb exactly once: with the reply, or with NULL when
+ * Redis is down, slow (the timeout) or the connection broke. A timeout
+ * drops the connection, so a stuck Redis never piles up requests. The
+ * reply is borrowed: it dies when cb returns.
+ */
+#ifndef FG_STORE_H
+#define FG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <event2/event.h>
+#include <hiredis/hiredis.h>
+
+#include "conf.h"
+
+struct store;
+typedef void store_cb(const redisReply *, void *arg);
+
+struct store *store_new(struct event_base *, const struct conf *);
+void store_free(struct store *);
+void store_reconf(struct store *, const struct conf *);
+bool store_up(const struct store *);
+int store_command(struct store *, int argc, const char **argv,
+    const size_t *argvlen, store_cb *, void *arg)
+    __attribute__((warn_unused_result));
+
+#endif

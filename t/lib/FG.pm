@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# FG - test helpers: a private redis-server and floodgate-policyd in a temp
+# dir, a policy protocol client, and cleanup even when a test dies.
+package FG;
+use strict;
+use warnings;
+use File::Temp qw(tempdir);
+use IO::Socket::INET;
+use IO::Socket::UNIX;
+use POSIX qw(:sys_wait_h);
+use Time::HiRes qw(sleep time);
+use Exporter 'import';
+our @EXPORT = qw(tmpdir start_redis stop_redis start_policyd stop_policyd
+    write_conf policy_client ask redis wait_until free_port rcpt_req
+    log_since log_size);
+
+my $build = $ENV{FG_BUILD} // 'build';
+my $dir;
+my %procs;    # name => pid
+
+sub tmpdir {
+    $dir //= tempdir('fgtest.XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{FG_KEEP});
+    chmod 0755, $dir;
+    return $dir;
+}
+
+# wait_until(SECONDS, CODE): poll every 20 ms
+sub wait_until {
+    my ($secs, $code) = @_;
+    my $end = time + $secs;
+    while (time < $end) {
+        return 1 if $code->();
+        sleep 0.02;
+    }
+    return $code->();
+}
+
+sub free_port {
+    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+        LocalPort => 0, ReuseAddr => 1) or die "no port: $!";
+    my $p = $s->sockport;
+    close $s;
+    return $p;
+}
+
+sub spawn {
+    my ($name, @cmd) = @_;
+    my $log = tmpdir() . "/$name.log";
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $log;
+        open STDERR, '>>', $log;
+        setpgrp(0, 0);
+        exec @cmd or die "exec $cmd[0]: $!";
+    }
+    $procs{$name} = $pid;
+    return $pid;
+}
+
+sub reap {
+    my ($name, $sig) = @_;
+    my $pid = delete $procs{$name} or return;
+    kill $sig // 'TERM', $pid;
+    my $end = time + 5;
+    while (time < $end) {
+        return 1 if waitpid($pid, WNOHANG) == $pid;
+        sleep 0.02;
+    }
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+    return 0;
+}
+
+sub redis_sock { tmpdir() . '/redis.sock' }
+
+sub start_redis {
+    my $sock = redis_sock();
+    unlink $sock;
+    spawn('redis', 'redis-server', '--port', '0', '--unixsocket', $sock,
+        '--unixsocketperm', '777', '--save', '', '--appendonly', 'no',
+        '--dir', tmpdir());
+    wait_until(10, sub { -S $sock && eval { redis('PING') eq 'PONG' } })
+        or die "redis did not start";
+    return $sock;
+}
+
+sub stop_redis { reap('redis', 'KILL') }
+
+# redis(ARGS...): one command through redis-cli, output chomped
+sub redis {
+    my @args = @_;
+    open my $fh, '-|', 'redis-cli', '-s', redis_sock(), @args
+        or die "redis-cli: $!";
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    $out =~ s/\n+\z//;
+    return $out;
+}
+
+# write_conf(NAME, TEXT): a config file in the temp dir; returns its path
+sub write_conf {
+    my ($name, $text) = @_;
+    my $path = tmpdir() . "/$name";
+    open my $fh, '>', $path or die "$path: $!";
+    print $fh $text;
+    close $fh;
+    return $path;
+}
+
+# start_policyd(NAME, CONF): start it and wait for its first listen socket
+sub start_policyd {
+    my ($name, $conf, $port) = @_;
+    spawn($name, "$build/floodgate-policyd", '-f', '-c', $conf);
+    wait_until(10, sub {
+        IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1)
+    }) or die "$name did not start: " . `cat ${\tmpdir()}/$name.log`;
+    wait_until(5, sub { log_since($name, 0) =~ /redis: up/ });
+    return $procs{$name};
+}
+
+sub stop_policyd { reap($_[0], $_[1]) }
+
+sub log_size { -s (tmpdir() . "/$_[0].log") // 0 }
+
+sub log_since {
+    my ($name, $off) = @_;
+    open my $fh, '<', tmpdir() . "/$name.log" or return '';
+    seek $fh, $off, 0;
+    local $/;
+    return <$fh> // '';
+}
+
+sub policy_client {
+    my ($port) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+        Timeout => 5) or die "connect $port: $!";
+    return $s;
+}
+
+# rcpt_req(%attrs): an RCPT-state request text
+sub rcpt_req {
+    my %a = (request => 'smtpd_access_policy', protocol_state => 'RCPT',
+        @_);
+    return join('', map { "$_=$a{$_}\n" } sort keys %a) . "\n";
+}
+
+# ask(SOCKET, TEXT): send one request, return the action (undef on EOF)
+sub ask {
+    my ($s, $text) = @_;
+    print $s $text;
+    my $line = <$s>;
+    return undef unless defined $line;
+    my $blank = <$s>;
+    chomp $line;
+    $line =~ s/^action=// or return "BAD:$line";
+    return $line;
+}
+
+END {
+    my $rc = $?;
+    reap($_, 'KILL') for keys %procs;
+    $? = $rc;
+}
+
+1;
