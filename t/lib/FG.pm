@@ -17,6 +17,7 @@ our @EXPORT = qw(tmpdir start_redis stop_redis start_policyd stop_policyd
 my $build = $ENV{FG_BUILD} // 'build';
 my $dir;
 my %procs;    # name => pid
+sub pid { $procs{$_[0]} }
 
 sub tmpdir {
     $dir //= tempdir('fgtest.XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{FG_KEEP});
