@@ -100,5 +100,5 @@ write_conf('f.conf', $conf->(50));
 kill 'HUP', FG::pid('f');
 ok(wait_until(5, sub { log_since('f', $off) =~ /reloaded/ }), 'reloaded');
 is($req->('keep@example.com'), 'DUNNO', 'the new limit applies');
-stop_policyd('f');
+ok(stop_policyd('f'), 'f: clean exit on SIGTERM');
 done_testing();

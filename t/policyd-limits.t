@@ -119,7 +119,7 @@ is(ask($c, rcpt_req(sasl_username => 'x}:block{', instance => 'k1',
     'braces in a user name are harmless');
 ok(redis('EXISTS', 'fg:{sasl:x%7D:block%7B}') == 1,
     'braces are percent-encoded in the key');
-stop_policyd('p');
+ok(stop_policyd('p'), 'p: clean exit on SIGTERM');
 
 # dry-run: logs what it would do, answers DUNNO, writes no block
 my $d = free_port();
@@ -140,5 +140,5 @@ like(log_since('d', 0), qr/dryrun=1 action=DEFER_IF_PERMIT decision=over rule=dr
     'dry-run logs the decision it would have made');
 is(redis('EXISTS', 'fg:{sasl:dry@example.com}:block'), 0,
     'dry-run writes no block');
-stop_policyd('d');
+ok(stop_policyd('d'), 'd: clean exit on SIGTERM');
 done_testing();

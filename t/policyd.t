@@ -128,6 +128,6 @@ like(log_since('pa', 0),
     qr/action=DEFER_IF_PERMIT decision=over rule=sasl-hour subject="sasl:alice\@example.com" .*value=101 limit=100 client=192\.0\.2\.10 .*instance=alice\@example\.com\.101/,
     'decision log line has rule, subject, value, limit, client, instance');
 
-stop_policyd('pa');
-stop_policyd('pb');
+ok(stop_policyd('pa'), 'pa: clean exit on SIGTERM');
+ok(stop_policyd('pb'), 'pb: clean exit on SIGTERM');
 done_testing();

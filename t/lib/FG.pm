@@ -65,7 +65,7 @@ sub reap {
     kill $sig // 'TERM', $pid;
     my $end = time + 5;
     while (time < $end) {
-        return 1 if waitpid($pid, WNOHANG) == $pid;
+        return $? == 0 if waitpid($pid, WNOHANG) == $pid;
         sleep 0.02;
     }
     kill 'KILL', $pid;
@@ -121,7 +121,18 @@ sub start_policyd {
     return $procs{$name};
 }
 
-sub stop_policyd { reap($_[0], $_[1]) }
+# stop_policyd(NAME): TERM it; true when it exited 0 and its log has no
+# sanitizer report (make SANITIZE=1 check)
+sub stop_policyd {
+    my ($name) = @_;
+    my $clean = reap($name, 'TERM');
+    my $log = log_since($name, 0);
+    if ($log =~ /(AddressSanitizer|LeakSanitizer|runtime error:.*)/) {
+        print STDERR "# $name: $1\n", $log =~ s/^/# /mgr;
+        return 0;
+    }
+    return $clean;
+}
 
 sub log_size { -s (tmpdir() . "/$_[0].log") // 0 }
 
