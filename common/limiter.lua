@@ -147,12 +147,12 @@ local function count()
   local ttl = maxw * 2000
   if ip ~= '' and #limits > 0 then
     redis.call('ZADD', ipk, now, ip)
-    redis.call('ZREMRANGEBYSCORE', ipk, '-inf', now - maxw * 1000)
+    redis.call('ZREMRANGEBYSCORE', ipk, '-inf', '(' .. (now - maxw * 1000))
     redis.call('PEXPIRE', ipk, ttl)
   end
   if snd ~= '' and #limits > 0 then
     redis.call('ZADD', sndk, now, snd)
-    redis.call('ZREMRANGEBYSCORE', sndk, '-inf', now - maxw * 1000)
+    redis.call('ZREMRANGEBYSCORE', sndk, '-inf', '(' .. (now - maxw * 1000))
     redis.call('PEXPIRE', sndk, ttl)
   end
   redis.call('PEXPIRE', usage, ttl)
