@@ -53,6 +53,7 @@ static const struct numopt {
 
 static char *conf_errbuf;
 static size_t conf_errsize;
+static cfg_t *conf_root;	/* sections' own file:line are not kept up */
 
 /* conf_errfunc - keep the first error, as file:line: message */
 static void
@@ -63,9 +64,10 @@ conf_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 	if (conf_errbuf == NULL || conf_errbuf[0] != '\0')
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (cfg != NULL && cfg->filename != NULL)
-		snprintf(conf_errbuf, conf_errsize, "%s:%d: %s", cfg->filename,
-		    cfg->line, msg);
+	/* a section keeps the lexer's line but not the file name */
+	if (cfg != NULL && conf_root != NULL && conf_root->filename != NULL)
+		snprintf(conf_errbuf, conf_errsize, "%s:%d: %s",
+		    conf_root->filename, cfg->line, msg);
 	else
 		snprintf(conf_errbuf, conf_errsize, "%s", msg);
 }
@@ -234,32 +236,33 @@ vlimit(cfg_t *cfg, cfg_opt_t *opt)
 	const char *subj = cfg_getstr(sec, "subject");
 	const char *title = cfg_title(sec);
 
+	(void)cfg;	/* errors go on the section: it has the line */
 	if (title == NULL || title[0] == '\0' || strlen(title) >=
 	    CONF_NAME_MAX || strspn(title, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(title)) {
-		cfg_error(cfg, "limit: name must be 1-%d of [A-Za-z0-9-_.]",
+		cfg_error(sec, "limit: name must be 1-%d of [A-Za-z0-9-_.]",
 		    CONF_NAME_MAX - 1);
 		return -1;
 	}
 	if (subj == NULL) {
-		cfg_error(cfg, "limit \"%s\": subject is required", title);
+		cfg_error(sec, "limit \"%s\": subject is required", title);
 		return -1;
 	}
 	if (cfg_getint(sec, "window") == 0) {
-		cfg_error(cfg, "limit \"%s\": window is required", title);
+		cfg_error(sec, "limit \"%s\": window is required", title);
 		return -1;
 	}
 	if (cfg_getint(sec, "messages") == 0 && cfg_getint(sec,
 	    "recipients") == 0 && cfg_getint(sec, "bytes") == 0 &&
 	    cfg_getint(sec, "max_client_ips") == 0 && cfg_getint(sec,
 	    "max_senders") == 0) {
-		cfg_error(cfg, "limit \"%s\": sets none of messages, recipients, "
+		cfg_error(sec, "limit \"%s\": sets none of messages, recipients, "
 		    "bytes, max_client_ips, max_senders", title);
 		return -1;
 	}
 	if (strcmp(subj, "sasl") != 0 && (cfg_getint(sec, "max_client_ips") !=
 	    0 || cfg_getint(sec, "max_senders") != 0)) {
-		cfg_error(cfg, "limit \"%s\": max_client_ips and max_senders "
+		cfg_error(sec, "limit \"%s\": max_client_ips and max_senders "
 		    "need subject = \"sasl\"", title);
 		return -1;
 	}
@@ -565,6 +568,7 @@ conf_load(const char *path, char *err, size_t errsize)
 	}
 	conf_errbuf = err;
 	conf_errsize = errsize;
+	conf_root = cfg;
 	cfg_set_error_function(cfg, conf_errfunc);
 	set_validators(cfg, "", root_opts);
 	set_validators(cfg, "redis|", redis_opts);
@@ -579,10 +583,12 @@ conf_load(const char *path, char *err, size_t errsize)
 	if (rc == CFG_SUCCESS && copy_conf(c, cfg, err, errsize) == 0) {
 		cfg_free(cfg);
 		conf_errbuf = NULL;
+		conf_root = NULL;
 		return c;
 	}
 	cfg_free(cfg);
 	conf_errbuf = NULL;
+	conf_root = NULL;
 	conf_free(c);
 	return NULL;
 }
