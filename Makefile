@@ -1,5 +1,6 @@
 # floodgate - GNU Makefile. Targets: all check run install lint format-check
-# clean bench. `make SANITIZE=1 check` builds with ASan+UBSan into build-san/.
+# clean. `make SANITIZE=1 check` builds with ASan+UBSan into build-san/;
+# `make VALGRIND=1 check` runs the daemons under valgrind.
 
 CC       ?= gcc
 PREFIX   ?= /usr/local
@@ -8,6 +9,7 @@ MANDIR   ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 DESTDIR  ?=
 SANITIZE ?=
+VALGRIND ?=
 O        := build$(if $(SANITIZE),-san)
 
 PKGS     := libevent hiredis libconfuse libcrypto
@@ -66,7 +68,8 @@ deps:
 
 check: deps
 	$(MAKE) all unit
-	FG_BUILD=$(CURDIR)/$(O) prove --exec '' -f $(UNIT_BIN) $(wildcard t/*.t)
+	FG_BUILD=$(CURDIR)/$(O) FG_VALGRIND=$(VALGRIND) \
+	    prove --exec '' -f $(UNIT_BIN) $(wildcard t/*.t)
 
 unit: $(UNIT_BIN)
 

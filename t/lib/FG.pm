@@ -113,7 +113,10 @@ sub write_conf {
 # start_policyd(NAME, CONF): start it and wait for its first listen socket
 sub start_policyd {
     my ($name, $conf, $port) = @_;
-    spawn($name, "$build/floodgate-policyd", '-f', '-c', $conf);
+    my @vg = $ENV{FG_VALGRIND} ? ('valgrind', '-q', '--vgdb=no', '--error-exitcode=99',
+        '--leak-check=full', '--errors-for-leak-kinds=definite',
+        '--show-leak-kinds=definite') : ();
+    spawn($name, @vg, "$build/floodgate-policyd", '-f', '-c', $conf);
     wait_until(10, sub {
         IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1)
     }) or die "$name did not start: " . `cat ${\tmpdir()}/$name.log`;
@@ -127,7 +130,7 @@ sub stop_policyd {
     my ($name) = @_;
     my $clean = reap($name, 'TERM');
     my $log = log_since($name, 0);
-    if ($log =~ /(AddressSanitizer|LeakSanitizer|runtime error:.*)/) {
+    if ($log =~ /(AddressSanitizer|LeakSanitizer|runtime error:.*|==\d+== \S.*)/) {
         print STDERR "# $name: $1\n", $log =~ s/^/# /mgr;
         return 0;
     }
