@@ -12,10 +12,10 @@
 #include <stddef.h>
 
 struct buf {
-	char *data;	/* NUL-terminated, never NULL after buf_init */
-	size_t len;	/* bytes before the NUL */
-	size_t cap;	/* allocated bytes */
-	size_t max;	/* bound on len */
+	char *data; /* NUL-terminated, never NULL after buf_init */
+	size_t len; /* bytes before the NUL */
+	size_t cap; /* allocated bytes */
+	size_t max; /* bound on len */
 };
 
 int buf_init(struct buf *, size_t max) __attribute__((warn_unused_result));

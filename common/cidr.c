@@ -16,8 +16,8 @@
 static int
 to_addr(const char *s, unsigned char *a)
 {
-	static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0,
-	    0, 0xff, 0xff};
+	static const unsigned char v4mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 	if (inet_pton(AF_INET, s, a) == 1)
 		return AF_INET;
@@ -85,8 +85,8 @@ cidr_match(const struct cidr *nets, int n, const char *addr)
 	if (n == 0 || (fam = to_addr(addr, a)) == -1)
 		return false;
 	for (i = 0; i < n; i++)
-		if (nets[i].family == fam && prefix_eq(a, nets[i].addr,
-		    nets[i].bits))
+		if (nets[i].family == fam &&
+		    prefix_eq(a, nets[i].addr, nets[i].bits))
 			return true;
 	return false;
 }

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 struct cidr {
-	int family;		/* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	int bits;
 	unsigned char addr[16]; /* masked network address */
 };

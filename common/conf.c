@@ -21,9 +21,13 @@
 #include "conf.h"
 #include "str.h"
 
-#define DEF_ACTION	 "DEFER_IF_PERMIT 4.7.1 Sending rate limit exceeded, try again later"
-#define DEF_BLOCK_ACTION "REJECT 5.7.1 Sending suspended for abuse, contact your administrator"
-#define DEF_FAIL_ACTION	 "DEFER_IF_PERMIT 4.3.0 Rate limit service unavailable, try again later"
+#define DEF_ACTION                                                             \
+	"DEFER_IF_PERMIT 4.7.1 Sending rate limit exceeded, try again later"
+#define DEF_BLOCK_ACTION                                                       \
+	"REJECT 5.7.1 Sending suspended for abuse, contact your administrator"
+#define DEF_FAIL_ACTION                                                        \
+	"DEFER_IF_PERMIT 4.3.0 Rate limit service unavailable, try again "     \
+	"later"
 
 enum unit { U_NONE, U_SEC, U_MSEC };
 
@@ -33,27 +37,27 @@ static const struct numopt {
 	long long min, max;
 	enum unit unit;
 } numopts[] = {
-	{"ipv4_prefix", 1, 32, U_NONE},
-	{"ipv6_prefix", 1, 128, U_NONE},
-	{"block_ttl", 0, 366LL * 86400, U_SEC},
-	{"db", 0, 1024, U_NONE},
-	{"timeout", 1, 60000, U_MSEC},
-	{"block_cache_time", 0, 86400, U_SEC},
-	{"max_connections", 1, 100000, U_NONE},
-	{"stats_interval", 0, 86400, U_SEC},
-	{"request_timeout", 1, 3600, U_SEC},
-	{"window", 1, 31LL * 86400, U_SEC},
-	{"messages", 0, 1000000000, U_NONE},
-	{"recipients", 0, 1000000000, U_NONE},
-	{"bytes", 0, 1LL << 50, U_NONE},
-	{"max_client_ips", 0, 100000, U_NONE},
-	{"max_senders", 0, 100000, U_NONE},
-	{"block_after", 0, 1000000, U_NONE},
+    {"ipv4_prefix", 1, 32, U_NONE},
+    {"ipv6_prefix", 1, 128, U_NONE},
+    {"block_ttl", 0, 366LL * 86400, U_SEC},
+    {"db", 0, 1024, U_NONE},
+    {"timeout", 1, 60000, U_MSEC},
+    {"block_cache_time", 0, 86400, U_SEC},
+    {"max_connections", 1, 100000, U_NONE},
+    {"stats_interval", 0, 86400, U_SEC},
+    {"request_timeout", 1, 3600, U_SEC},
+    {"window", 1, 31LL * 86400, U_SEC},
+    {"messages", 0, 1000000000, U_NONE},
+    {"recipients", 0, 1000000000, U_NONE},
+    {"bytes", 0, 1LL << 50, U_NONE},
+    {"max_client_ips", 0, 100000, U_NONE},
+    {"max_senders", 0, 100000, U_NONE},
+    {"block_after", 0, 1000000, U_NONE},
 };
 
 static char *conf_errbuf;
 static size_t conf_errsize;
-static cfg_t *conf_root;	/* sections' own file:line are not kept up */
+static cfg_t *conf_root; /* sections' own file:line are not kept up */
 
 /* conf_errfunc - keep the first error, as file:line: message */
 static void
@@ -102,7 +106,7 @@ cb_num(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	if (*suffix != '\0' && n->unit == U_NONE)
 		goto bad;
 	if (*suffix == '\0')
-		mul = 1;	/* the option's own unit */
+		mul = 1; /* the option's own unit */
 	else if (strcmp(suffix, "ms") == 0 && n->unit == U_MSEC)
 		mul = 1;
 	else if (strcmp(suffix, "s") == 0)
@@ -123,7 +127,9 @@ cb_num(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 	if (v < n->min || v > n->max) {
 		cfg_error(cfg, "%s: %s is out of range (%lld..%lld%s)",
 		    cfg_opt_name(opt), value, n->min, n->max,
-		    n->unit == U_MSEC ? " ms" : n->unit == U_SEC ? " s" : "");
+		    n->unit == U_MSEC      ? " ms"
+		        : n->unit == U_SEC ? " s"
+		                           : "");
 		return -1;
 	}
 	*(long *)result = (long)v;
@@ -131,7 +137,8 @@ cb_num(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 bad:
 	cfg_error(cfg, "%s: invalid value '%s'%s", cfg_opt_name(opt), value,
 	    n != NULL && n->unit != U_NONE ? " (a number, optionally with "
-	    "a unit: ms s m h d w)" : " (a whole number)");
+	                                     "a unit: ms s m h d w)"
+	                                   : " (a whole number)");
 	return -1;
 }
 
@@ -151,8 +158,8 @@ action_valid(const char *a)
 	for (p = a; *p != '\0'; p++)
 		if (*p < 0x20 || *p > 0x7e)
 			return false;
-	if (wl == 3 && (a[0] == '4' || a[0] == '5') && isdigit((unsigned char)
-	    a[1]) && isdigit((unsigned char)a[2]))
+	if (wl == 3 && (a[0] == '4' || a[0] == '5') &&
+	    isdigit((unsigned char)a[1]) && isdigit((unsigned char)a[2]))
 		return true;
 	for (i = 0; words[i] != NULL; i++)
 		if (strlen(words[i]) == wl && strncmp(a, words[i], wl) == 0)
@@ -178,7 +185,8 @@ vstr(cfg_t *cfg, cfg_opt_t *opt)
 			return -1;
 		}
 		if (strstr(name, "action") != NULL && !action_valid(v)) {
-			cfg_error(cfg, "%s: '%s' is not an access(5) action "
+			cfg_error(cfg,
+			    "%s: '%s' is not an access(5) action "
 			    "(DEFER_IF_PERMIT, DEFER, REJECT, HOLD, DISCARD, "
 			    "WARN, 4NN or 5NN text, max %d printable chars)",
 			    name, v, CONF_ACTION_MAX);
@@ -190,38 +198,52 @@ vstr(cfg_t *cfg, cfg_opt_t *opt)
 			    name, v);
 			return -1;
 		}
-		if (strcmp(name, "subject") == 0 && subject_type_code(v) == -1) {
-			cfg_error(cfg, "subject: '%s' is not one of sasl, ip, "
-			    "uid, sender", v);
+		if (strcmp(name, "subject") == 0 &&
+		    subject_type_code(v) == -1) {
+			cfg_error(cfg,
+			    "subject: '%s' is not one of sasl, ip, "
+			    "uid, sender",
+			    v);
 			return -1;
 		}
 		if (strcmp(name, "mode") == 0 && strcmp(v, "enforce") != 0 &&
 		    strcmp(v, "dryrun") != 0) {
-			cfg_error(cfg, "mode: '%s' is not enforce or dryrun", v);
+			cfg_error(
+			    cfg, "mode: '%s' is not enforce or dryrun", v);
 			return -1;
 		}
-		if (strcmp(name, "on_failure") == 0 && strcmp(v, "local") != 0 &&
-		    strcmp(v, "dunno") != 0 && strcmp(v, "defer") != 0) {
-			cfg_error(cfg, "on_failure: '%s' is not local, dunno or "
-			    "defer", v);
+		if (strcmp(name, "on_failure") == 0 &&
+		    strcmp(v, "local") != 0 && strcmp(v, "dunno") != 0 &&
+		    strcmp(v, "defer") != 0) {
+			cfg_error(cfg,
+			    "on_failure: '%s' is not local, dunno or "
+			    "defer",
+			    v);
 			return -1;
 		}
-		if (strcmp(name, "socket_mode") == 0 && (strlen(v) != 4 ||
-		    strspn(v, "01234567") != 4)) {
-			cfg_error(cfg, "socket_mode: '%s' is not an octal mode "
-			    "like 0660", v);
+		if (strcmp(name, "socket_mode") == 0 &&
+		    (strlen(v) != 4 || strspn(v, "01234567") != 4)) {
+			cfg_error(cfg,
+			    "socket_mode: '%s' is not an octal mode "
+			    "like 0660",
+			    v);
 			return -1;
 		}
-		if (strcmp(name, "listen") == 0 && strncmp(v, "inet:", 5) != 0 &&
+		if (strcmp(name, "listen") == 0 &&
+		    strncmp(v, "inet:", 5) != 0 &&
 		    strncmp(v, "unix:/", 6) != 0) {
-			cfg_error(cfg, "listen: '%s' is not inet:HOST:PORT or "
-			    "unix:/PATH", v);
+			cfg_error(cfg,
+			    "listen: '%s' is not inet:HOST:PORT or "
+			    "unix:/PATH",
+			    v);
 			return -1;
 		}
-		if (strcmp(name, "server") == 0 && strncmp(v, "unix:/", 6) != 0 &&
-		    strrchr(v, ':') == NULL) {
-			cfg_error(cfg, "server: '%s' is not HOST:PORT or "
-			    "unix:/PATH", v);
+		if (strcmp(name, "server") == 0 &&
+		    strncmp(v, "unix:/", 6) != 0 && strrchr(v, ':') == NULL) {
+			cfg_error(cfg,
+			    "server: '%s' is not HOST:PORT or "
+			    "unix:/PATH",
+			    v);
 			return -1;
 		}
 	}
@@ -236,10 +258,12 @@ vlimit(cfg_t *cfg, cfg_opt_t *opt)
 	const char *subj = cfg_getstr(sec, "subject");
 	const char *title = cfg_title(sec);
 
-	(void)cfg;	/* errors go on the section: it has the line */
-	if (title == NULL || title[0] == '\0' || strlen(title) >=
-	    CONF_NAME_MAX || strspn(title, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(title)) {
+	(void)cfg; /* errors go on the section: it has the line */
+	if (title == NULL || title[0] == '\0' ||
+	    strlen(title) >= CONF_NAME_MAX ||
+	    strspn(title,
+	        "abcdefghijklmnopqrstuvwxyz"
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(title)) {
 		cfg_error(sec, "limit: name must be 1-%d of [A-Za-z0-9-_.]",
 		    CONF_NAME_MAX - 1);
 		return -1;
@@ -252,18 +276,24 @@ vlimit(cfg_t *cfg, cfg_opt_t *opt)
 		cfg_error(sec, "limit \"%s\": window is required", title);
 		return -1;
 	}
-	if (cfg_getint(sec, "messages") == 0 && cfg_getint(sec,
-	    "recipients") == 0 && cfg_getint(sec, "bytes") == 0 &&
-	    cfg_getint(sec, "max_client_ips") == 0 && cfg_getint(sec,
-	    "max_senders") == 0) {
-		cfg_error(sec, "limit \"%s\": sets none of messages, recipients, "
-		    "bytes, max_client_ips, max_senders", title);
+	if (cfg_getint(sec, "messages") == 0 &&
+	    cfg_getint(sec, "recipients") == 0 &&
+	    cfg_getint(sec, "bytes") == 0 &&
+	    cfg_getint(sec, "max_client_ips") == 0 &&
+	    cfg_getint(sec, "max_senders") == 0) {
+		cfg_error(sec,
+		    "limit \"%s\": sets none of messages, recipients, "
+		    "bytes, max_client_ips, max_senders",
+		    title);
 		return -1;
 	}
-	if (strcmp(subj, "sasl") != 0 && (cfg_getint(sec, "max_client_ips") !=
-	    0 || cfg_getint(sec, "max_senders") != 0)) {
-		cfg_error(sec, "limit \"%s\": max_client_ips and max_senders "
-		    "need subject = \"sasl\"", title);
+	if (strcmp(subj, "sasl") != 0 &&
+	    (cfg_getint(sec, "max_client_ips") != 0 ||
+	        cfg_getint(sec, "max_senders") != 0)) {
+		cfg_error(sec,
+		    "limit \"%s\": max_client_ips and max_senders "
+		    "need subject = \"sasl\"",
+		    title);
 		return -1;
 	}
 	return 0;
@@ -271,60 +301,38 @@ vlimit(cfg_t *cfg, cfg_opt_t *opt)
 
 #define NUM(n, d) CFG_INT_CB(n, d, CFGF_NONE, cb_num)
 
-static cfg_opt_t limit_opts[] = {
-	CFG_STR("subject", NULL, CFGF_NODEFAULT),
-	NUM("window", 0),
-	NUM("messages", 0),
-	NUM("recipients", 0),
-	NUM("bytes", 0),
-	NUM("max_client_ips", 0),
-	NUM("max_senders", 0),
-	NUM("block_after", 0),
-	CFG_STR("action", DEF_ACTION, CFGF_NONE),
-	CFG_STR("block_action", NULL, CFGF_NODEFAULT),
-	NUM("block_ttl", -1),
-	CFG_END()
-};
+static cfg_opt_t limit_opts[] = {CFG_STR("subject", NULL, CFGF_NODEFAULT),
+    NUM("window", 0), NUM("messages", 0), NUM("recipients", 0), NUM("bytes", 0),
+    NUM("max_client_ips", 0), NUM("max_senders", 0), NUM("block_after", 0),
+    CFG_STR("action", DEF_ACTION, CFGF_NONE),
+    CFG_STR("block_action", NULL, CFGF_NODEFAULT), NUM("block_ttl", -1),
+    CFG_END()};
 
-static cfg_opt_t redis_opts[] = {
-	CFG_STR("server", "127.0.0.1:6379", CFGF_NONE),
-	CFG_STR("password", "", CFGF_NONE),
-	NUM("db", 0),
-	CFG_STR("prefix", "fg:", CFGF_NONE),
-	NUM("timeout", 200),
-	CFG_STR("on_failure", "local", CFGF_NONE),
-	CFG_STR("failure_action", DEF_FAIL_ACTION, CFGF_NONE),
-	NUM("block_cache_time", 600),
-	CFG_END()
-};
+static cfg_opt_t redis_opts[] = {CFG_STR("server", "127.0.0.1:6379", CFGF_NONE),
+    CFG_STR("password", "", CFGF_NONE), NUM("db", 0),
+    CFG_STR("prefix", "fg:", CFGF_NONE), NUM("timeout", 200),
+    CFG_STR("on_failure", "local", CFGF_NONE),
+    CFG_STR("failure_action", DEF_FAIL_ACTION, CFGF_NONE),
+    NUM("block_cache_time", 600), CFG_END()};
 
 static cfg_opt_t policyd_opts[] = {
-	CFG_STR_LIST("listen", "{inet:127.0.0.1:10040}", CFGF_NONE),
-	CFG_STR("socket_mode", "0666", CFGF_NONE),
-	CFG_STR("socket_owner", "", CFGF_NONE),
-	CFG_STR("socket_group", "", CFGF_NONE),
-	CFG_STR("user", "", CFGF_NONE),
-	NUM("max_connections", 1000),
-	NUM("stats_interval", 300),
-	NUM("request_timeout", 60),
-	CFG_END()
-};
+    CFG_STR_LIST("listen", "{inet:127.0.0.1:10040}", CFGF_NONE),
+    CFG_STR("socket_mode", "0666", CFGF_NONE),
+    CFG_STR("socket_owner", "", CFGF_NONE),
+    CFG_STR("socket_group", "", CFGF_NONE), CFG_STR("user", "", CFGF_NONE),
+    NUM("max_connections", 1000), NUM("stats_interval", 300),
+    NUM("request_timeout", 60), CFG_END()};
 
-static cfg_opt_t root_opts[] = {
-	CFG_STR("node", "", CFGF_NONE),
-	CFG_STR("mode", "enforce", CFGF_NONE),
-	NUM("ipv4_prefix", 32),
-	NUM("ipv6_prefix", 64),
-	CFG_STR("block_action", DEF_BLOCK_ACTION, CFGF_NONE),
-	NUM("block_ttl", 0),
-	CFG_STR_LIST("exempt_users", "{}", CFGF_NONE),
-	CFG_STR_LIST("exempt_networks", "{}", CFGF_NONE),
-	CFG_SEC("redis", redis_opts, CFGF_NONE),
-	CFG_SEC("policyd", policyd_opts, CFGF_NONE),
-	CFG_SEC("limit", limit_opts, CFGF_MULTI | CFGF_TITLE |
-	    CFGF_NO_TITLE_DUPES),
-	CFG_END()
-};
+static cfg_opt_t root_opts[] = {CFG_STR("node", "", CFGF_NONE),
+    CFG_STR("mode", "enforce", CFGF_NONE), NUM("ipv4_prefix", 32),
+    NUM("ipv6_prefix", 64),
+    CFG_STR("block_action", DEF_BLOCK_ACTION, CFGF_NONE), NUM("block_ttl", 0),
+    CFG_STR_LIST("exempt_users", "{}", CFGF_NONE),
+    CFG_STR_LIST("exempt_networks", "{}", CFGF_NONE),
+    CFG_SEC("redis", redis_opts, CFGF_NONE),
+    CFG_SEC("policyd", policyd_opts, CFGF_NONE),
+    CFG_SEC("limit", limit_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+    CFG_END()};
 
 /* conf_option_names - every option as "section.name" (for doc tests) */
 const char *const *
@@ -384,14 +392,14 @@ copy_str(char *dst, size_t size, const char *src, char *err, size_t errsize,
 
 /* copy_limit - one validated limit section into l */
 static int
-copy_limit(const struct conf *c, cfg_t *sec, struct conf_limit *l,
-    char *err, size_t errsize)
+copy_limit(const struct conf *c, cfg_t *sec, struct conf_limit *l, char *err,
+    size_t errsize)
 {
 	const char *ba = cfg_getstr(sec, "block_action");
 
 	str_lcpy(l->name, cfg_title(sec), sizeof(l->name));
-	l->subject = (enum subject_type)subject_type_code(cfg_getstr(sec,
-	    "subject"));
+	l->subject =
+	    (enum subject_type)subject_type_code(cfg_getstr(sec, "subject"));
 	l->window = cfg_getint(sec, "window");
 	l->messages = cfg_getint(sec, "messages");
 	l->recipients = cfg_getint(sec, "recipients");
@@ -403,7 +411,7 @@ copy_limit(const struct conf *c, cfg_t *sec, struct conf_limit *l,
 	if (l->block_ttl < 0)
 		l->block_ttl = c->block_ttl;
 	if (copy_str(l->action, sizeof(l->action), cfg_getstr(sec, "action"),
-	    err, errsize, c->path, "action") == -1)
+	        err, errsize, c->path, "action") == -1)
 		return -1;
 	return copy_str(l->block_action, sizeof(l->block_action),
 	    ba != NULL ? ba : c->block_action, err, errsize, c->path,
@@ -418,8 +426,8 @@ copy_lists(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
 	char v[SUBJECT_VALUE_MAX];
 
 	n = cfg_size(cfg, "exempt_users");
-	if (n > CONF_EXEMPT_MAX || cfg_size(cfg, "exempt_networks") >
-	    CONF_EXEMPT_MAX) {
+	if (n > CONF_EXEMPT_MAX ||
+	    cfg_size(cfg, "exempt_networks") > CONF_EXEMPT_MAX) {
 		snprintf(err, errsize, "%s: more than %d exempt entries",
 		    c->path, CONF_EXEMPT_MAX);
 		return -1;
@@ -429,10 +437,12 @@ copy_lists(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
 	for (i = 0; i < n; i++) {
 		const char *u = cfg_getnstr(cfg, "exempt_users", i);
 
-		if (subject_norm(SUBJECT_SASL, u, &c->subject, v,
-		    sizeof(v)) == -1) {
-			snprintf(err, errsize, "%s: exempt_users: invalid "
-			    "user name '%.64s'", c->path, u);
+		if (subject_norm(SUBJECT_SASL, u, &c->subject, v, sizeof(v)) ==
+		    -1) {
+			snprintf(err, errsize,
+			    "%s: exempt_users: invalid "
+			    "user name '%.64s'",
+			    c->path, u);
 			return -1;
 		}
 		if ((c->exempt_users[i] = strdup(v)) == NULL)
@@ -444,8 +454,8 @@ copy_lists(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
 		goto nomem;
 	for (i = 0; i < n; i++)
 		if (cidr_parse(cfg_getnstr(cfg, "exempt_networks", i),
-		    &c->exempt_networks[c->nexempt_networks++]) == -1)
-			return -1;	/* vstr already refused it */
+		        &c->exempt_networks[c->nexempt_networks++]) == -1)
+			return -1; /* vstr already refused it */
 	return 0;
 nomem:
 	snprintf(err, errsize, "%s: out of memory", c->path);
@@ -460,27 +470,32 @@ copy_sections(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
 	const char *fail = cfg_getstr(r, "on_failure");
 	unsigned int i;
 
-	if (copy_str(c->redis.server, sizeof(c->redis.server), cfg_getstr(r,
-	    "server"), err, errsize, c->path, "redis.server") == -1 ||
+	if (copy_str(c->redis.server, sizeof(c->redis.server),
+	        cfg_getstr(r, "server"), err, errsize, c->path,
+	        "redis.server") == -1 ||
 	    copy_str(c->redis.password, sizeof(c->redis.password),
-	    cfg_getstr(r, "password"), err, errsize, c->path,
-	    "redis.password") == -1 ||
-	    copy_str(c->redis.prefix, sizeof(c->redis.prefix), cfg_getstr(r,
-	    "prefix"), err, errsize, c->path, "redis.prefix") == -1 ||
+	        cfg_getstr(r, "password"), err, errsize, c->path,
+	        "redis.password") == -1 ||
+	    copy_str(c->redis.prefix, sizeof(c->redis.prefix),
+	        cfg_getstr(r, "prefix"), err, errsize, c->path,
+	        "redis.prefix") == -1 ||
 	    copy_str(c->redis.failure_action, sizeof(c->redis.failure_action),
-	    cfg_getstr(r, "failure_action"), err, errsize, c->path,
-	    "redis.failure_action") == -1)
+	        cfg_getstr(r, "failure_action"), err, errsize, c->path,
+	        "redis.failure_action") == -1)
 		return -1;
 	if (strpbrk(c->redis.prefix, "{}% \t") != NULL) {
-		snprintf(err, errsize, "%s: redis.prefix: must not contain "
-		    "braces, %% or blanks", c->path);
+		snprintf(err, errsize,
+		    "%s: redis.prefix: must not contain "
+		    "braces, %% or blanks",
+		    c->path);
 		return -1;
 	}
 	c->redis.db = (int)cfg_getint(r, "db");
 	c->redis.timeout_ms = cfg_getint(r, "timeout");
 	c->redis.block_cache_time = cfg_getint(r, "block_cache_time");
-	c->redis.on_failure = strcmp(fail, "dunno") == 0 ? CONF_FAIL_DUNNO :
-	    strcmp(fail, "defer") == 0 ? CONF_FAIL_DEFER : CONF_FAIL_LOCAL;
+	c->redis.on_failure = strcmp(fail, "dunno") == 0 ? CONF_FAIL_DUNNO
+	    : strcmp(fail, "defer") == 0                 ? CONF_FAIL_DEFER
+	                                                 : CONF_FAIL_LOCAL;
 
 	if (cfg_size(p, "listen") > CONF_LISTEN_MAX ||
 	    cfg_size(p, "listen") == 0) {
@@ -490,17 +505,19 @@ copy_sections(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
 	}
 	for (i = 0; i < cfg_size(p, "listen"); i++)
 		if (copy_str(c->policyd.listen[c->policyd.nlisten++],
-		    CONF_PATH_MAX, cfg_getnstr(p, "listen", i), err, errsize,
-		    c->path, "policyd.listen") == -1)
+		        CONF_PATH_MAX, cfg_getnstr(p, "listen", i), err,
+		        errsize, c->path, "policyd.listen") == -1)
 			return -1;
-	c->policyd.socket_mode = (int)strtol(cfg_getstr(p, "socket_mode"),
-	    NULL, 8);
-	if (copy_str(c->policyd.socket_owner, CONF_NAME_MAX, cfg_getstr(p,
-	    "socket_owner"), err, errsize, c->path, "socket_owner") == -1 ||
-	    copy_str(c->policyd.socket_group, CONF_NAME_MAX, cfg_getstr(p,
-	    "socket_group"), err, errsize, c->path, "socket_group") == -1 ||
-	    copy_str(c->policyd.user, CONF_NAME_MAX, cfg_getstr(p, "user"),
-	    err, errsize, c->path, "policyd.user") == -1)
+	c->policyd.socket_mode =
+	    (int)strtol(cfg_getstr(p, "socket_mode"), NULL, 8);
+	if (copy_str(c->policyd.socket_owner, CONF_NAME_MAX,
+	        cfg_getstr(p, "socket_owner"), err, errsize, c->path,
+	        "socket_owner") == -1 ||
+	    copy_str(c->policyd.socket_group, CONF_NAME_MAX,
+	        cfg_getstr(p, "socket_group"), err, errsize, c->path,
+	        "socket_group") == -1 ||
+	    copy_str(c->policyd.user, CONF_NAME_MAX, cfg_getstr(p, "user"), err,
+	        errsize, c->path, "policyd.user") == -1)
 		return -1;
 	c->policyd.max_connections = (int)cfg_getint(p, "max_connections");
 	c->policyd.stats_interval = cfg_getint(p, "stats_interval");
@@ -515,7 +532,7 @@ copy_conf(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
 	unsigned int i, n;
 
 	if (copy_str(c->node, sizeof(c->node), cfg_getstr(cfg, "node"), err,
-	    errsize, c->path, "node") == -1)
+	        errsize, c->path, "node") == -1)
 		return -1;
 	if (c->node[0] == '\0' && gethostname(c->node, sizeof(c->node)) == -1)
 		str_lcpy(c->node, "unknown", sizeof(c->node));
@@ -524,8 +541,9 @@ copy_conf(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
 	c->subject.ipv4_prefix = (int)cfg_getint(cfg, "ipv4_prefix");
 	c->subject.ipv6_prefix = (int)cfg_getint(cfg, "ipv6_prefix");
 	c->block_ttl = cfg_getint(cfg, "block_ttl");
-	if (copy_str(c->block_action, sizeof(c->block_action), cfg_getstr(cfg,
-	    "block_action"), err, errsize, c->path, "block_action") == -1)
+	if (copy_str(c->block_action, sizeof(c->block_action),
+	        cfg_getstr(cfg, "block_action"), err, errsize, c->path,
+	        "block_action") == -1)
 		return -1;
 	if (copy_lists(c, cfg, err, errsize) == -1 ||
 	    copy_sections(c, cfg, err, errsize) == -1)
@@ -538,7 +556,7 @@ copy_conf(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
 	}
 	for (i = 0; i < n; i++)
 		if (copy_limit(c, cfg_getnsec(cfg, "limit", i),
-		    &c->limits[c->nlimits++], err, errsize) == -1)
+		        &c->limits[c->nlimits++], err, errsize) == -1)
 			return -1;
 	return 0;
 }
@@ -557,7 +575,7 @@ conf_load(const char *path, char *err, size_t errsize)
 		return NULL;
 	}
 	if (copy_str(c->path, sizeof(c->path), path, err, errsize, path,
-	    "path") == -1) {
+	        "path") == -1) {
 		free(c);
 		return NULL;
 	}

@@ -15,31 +15,31 @@
 #include "cidr.h"
 #include "subject.h"
 
-#define CONF_NAME_MAX	 64
-#define CONF_ACTION_MAX	 200
-#define CONF_PATH_MAX	 256
-#define CONF_LIMITS_MAX	 32
-#define CONF_LISTEN_MAX	 8
-#define CONF_EXEMPT_MAX	 256
-#define CONF_ERR_MAX	 512
+#define CONF_NAME_MAX   64
+#define CONF_ACTION_MAX 200
+#define CONF_PATH_MAX   256
+#define CONF_LIMITS_MAX 32
+#define CONF_LISTEN_MAX 8
+#define CONF_EXEMPT_MAX 256
+#define CONF_ERR_MAX    512
 
 enum conf_failure {
-	CONF_FAIL_LOCAL,	/* enforce with per-node counters */
-	CONF_FAIL_DUNNO,	/* let everything pass */
-	CONF_FAIL_DEFER,	/* answer failure_action */
+	CONF_FAIL_LOCAL, /* enforce with per-node counters */
+	CONF_FAIL_DUNNO, /* let everything pass */
+	CONF_FAIL_DEFER, /* answer failure_action */
 };
 
 struct conf_limit {
 	char name[CONF_NAME_MAX];
 	enum subject_type subject;
-	long long window;		/* seconds */
-	long long messages;		/* 0 = no such limit */
+	long long window;   /* seconds */
+	long long messages; /* 0 = no such limit */
 	long long recipients;
 	long long bytes;
-	long long max_client_ips;	/* sasl only */
-	long long max_senders;		/* sasl only */
-	long long block_after;		/* denials in window; 0 = never */
-	long long block_ttl;		/* seconds; 0 = until lifted */
+	long long max_client_ips; /* sasl only */
+	long long max_senders;    /* sasl only */
+	long long block_after;    /* denials in window; 0 = never */
+	long long block_ttl;      /* seconds; 0 = until lifted */
 	char action[CONF_ACTION_MAX + 1];
 	char block_action[CONF_ACTION_MAX + 1];
 };
@@ -51,7 +51,7 @@ struct conf {
 	struct subject_opts subject;
 	char block_action[CONF_ACTION_MAX + 1];
 	long long block_ttl;
-	char **exempt_users;		/* normalised sasl names */
+	char **exempt_users; /* normalised sasl names */
 	int nexempt_users;
 	struct cidr *exempt_networks;
 	int nexempt_networks;

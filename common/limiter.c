@@ -57,8 +57,8 @@ int
 limiter_args(struct limiter_args *a, const struct conf *c,
     const struct limiter_req *r, bool evalsha)
 {
-	static const char *const suffix[LIMITER_NKEYS] = {"", ":block",
-	    ":limits", ":ips", ":senders", NULL};
+	static const char *const suffix[LIMITER_NKEYS] = {
+	    "", ":block", ":limits", ":ips", ":senders", NULL};
 	static const char *const flags[] = {"", "d", "r"};
 	int i, slot = 0, nk;
 
@@ -69,9 +69,9 @@ limiter_args(struct limiter_args *a, const struct conf *c,
 	push(a, "6");
 	for (i = 0; i < LIMITER_NKEYS; i++) {
 		if (suffix[i] != NULL)
-			nk = snprintf(a->keys[i], LIMITER_KEY_MAX, "%s{%s:%s}%s",
-			    c->redis.prefix, subject_type_name(r->type),
-			    r->value, suffix[i]);
+			nk = snprintf(a->keys[i], LIMITER_KEY_MAX,
+			    "%s{%s:%s}%s", c->redis.prefix,
+			    subject_type_name(r->type), r->value, suffix[i]);
 		else
 			nk = snprintf(a->keys[i], LIMITER_KEY_MAX, "%sevents",
 			    c->redis.prefix);
@@ -80,7 +80,7 @@ limiter_args(struct limiter_args *a, const struct conf *c,
 		push(a, a->keys[i]);
 	}
 	if ((size_t)snprintf(a->subject, sizeof(a->subject), "%s:%s",
-	    subject_type_name(r->type), r->value) >= sizeof(a->subject))
+	        subject_type_name(r->type), r->value) >= sizeof(a->subject))
 		return -1;
 	push(a, flags[r->mode]);
 	pushnum(a, &slot, r->now_ms);
@@ -92,7 +92,7 @@ limiter_args(struct limiter_args *a, const struct conf *c,
 	push(a, a->subject);
 	push(a, r->ip != NULL ? r->ip : "");
 	push(a, r->sender != NULL ? r->sender : "");
-	push(a, "0");		/* number of limits, set below */
+	push(a, "0"); /* number of limits, set below */
 	for (i = 0; i < c->nlimits; i++) {
 		const struct conf_limit *l = &c->limits[i];
 
@@ -136,8 +136,9 @@ elem_str(const redisReply *e, char *dst, size_t size)
 	}
 	if (e->type != REDIS_REPLY_STRING || e->len >= size)
 		return -1;
-	for (i = 0; i < e->len; i++)	/* printable ASCII only */
-		dst[i] = e->str[i] >= 0x20 && e->str[i] < 0x7f ? e->str[i] : '?';
+	for (i = 0; i < e->len; i++) /* printable ASCII only */
+		dst[i] =
+		    e->str[i] >= 0x20 && e->str[i] < 0x7f ? e->str[i] : '?';
 	dst[i] = '\0';
 	return 0;
 }

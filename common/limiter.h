@@ -20,19 +20,20 @@
 #include "conf.h"
 #include "subject.h"
 
-#define LIMITER_NKEYS	 6
-#define LIMITER_NFIXED	 11
+#define LIMITER_NKEYS    6
+#define LIMITER_NFIXED   11
 #define LIMITER_PERLIMIT 9
-#define LIMITER_ARGV_MAX \
-	(3 + LIMITER_NKEYS + LIMITER_NFIXED + LIMITER_PERLIMIT * CONF_LIMITS_MAX)
-#define LIMITER_KEY_MAX	 (CONF_NAME_MAX + SUBJECT_VALUE_MAX + 32)
+#define LIMITER_ARGV_MAX                                                       \
+	(3 + LIMITER_NKEYS + LIMITER_NFIXED +                                  \
+	    LIMITER_PERLIMIT * CONF_LIMITS_MAX)
+#define LIMITER_KEY_MAX (CONF_NAME_MAX + SUBJECT_VALUE_MAX + 32)
 
 enum limiter_status {
-	LIMITER_PASS = 0,	/* counted */
-	LIMITER_OVER = 1,	/* over a limit, nothing counted */
-	LIMITER_BLOCKED = 2,	/* a block was already there */
-	LIMITER_EXEMPT = 3,	/* exempt in Redis */
-	LIMITER_BLOCK_NOW = 4,	/* a compromise signal blocked it now */
+	LIMITER_PASS = 0,       /* counted */
+	LIMITER_OVER = 1,       /* over a limit, nothing counted */
+	LIMITER_BLOCKED = 2,    /* a block was already there */
+	LIMITER_EXEMPT = 3,     /* exempt in Redis */
+	LIMITER_BLOCK_NOW = 4,  /* a compromise signal blocked it now */
 	LIMITER_OVER_BLOCK = 5, /* over a limit, and this denial blocked it */
 };
 
@@ -44,22 +45,22 @@ enum limiter_mode {
 
 struct limiter_req {
 	enum subject_type type;
-	const char *value;	/* normalised (subject_norm) */
-	long long messages;	/* increments */
+	const char *value;  /* normalised (subject_norm) */
+	long long messages; /* increments */
 	long long recipients;
 	long long bytes;
-	const char *ip;		/* normalised client ip, or "" */
-	const char *sender;	/* normalised sender, or "" */
-	const char *by;		/* "policyd" or "milter" */
+	const char *ip;     /* normalised client ip, or "" */
+	const char *sender; /* normalised sender, or "" */
+	const char *by;     /* "policyd" or "milter" */
 	enum limiter_mode mode;
-	long long now_ms;	/* 0: Redis TIME (tests pin the clock) */
+	long long now_ms; /* 0: Redis TIME (tests pin the clock) */
 };
 
 struct limiter_args {
 	int argc;
 	const char *argv[LIMITER_ARGV_MAX];
 	size_t argvlen[LIMITER_ARGV_MAX];
-	int nlimits;		/* limits of this subject type */
+	int nlimits; /* limits of this subject type */
 	char keys[LIMITER_NKEYS][LIMITER_KEY_MAX];
 	char subject[SUBJECT_VALUE_MAX + 16];
 	char nums[8 + 8 * CONF_LIMITS_MAX][24];
@@ -68,7 +69,7 @@ struct limiter_args {
 struct limiter_result {
 	enum limiter_status status;
 	char rule[CONF_NAME_MAX];
-	char what[96];		/* metric, or a block's reason */
+	char what[96]; /* metric, or a block's reason */
 	long long value;
 	long long limit;
 	long long now_ms;

@@ -19,20 +19,20 @@
 #define NMETRICS 3
 
 struct lstate {
-	long long bucket;	/* current bucket number, -1 unused */
+	long long bucket; /* current bucket number, -1 unused */
 	double cur[NMETRICS], prev[NMETRICS];
-	double dcur, dprev;	/* denials */
+	double dcur, dprev; /* denials */
 };
 
 struct entry {
 	struct entry *next;
 	char key[SUBJECT_VALUE_MAX + 16];
-	char block_rule[CONF_NAME_MAX];	/* a block we know of, "" none */
+	char block_rule[CONF_NAME_MAX]; /* a block we know of, "" none */
 	char block_why[96];
-	long long block_seen;		/* ms; when last confirmed */
-	long long block_until;		/* ms; 0 = while cached */
+	long long block_seen;  /* ms; when last confirmed */
+	long long block_until; /* ms; 0 = while cached */
 	int nst;
-	struct lstate st[];		/* one per configured limit */
+	struct lstate st[]; /* one per configured limit */
 };
 
 struct local {
@@ -97,8 +97,8 @@ lookup(struct local *l, const struct limiter_req *r, int nst, bool create)
 	unsigned long h;
 	int i;
 
-	snprintf(key, sizeof(key), "%s:%s", subject_type_name(r->type),
-	    r->value);
+	snprintf(
+	    key, sizeof(key), "%s:%s", subject_type_name(r->type), r->value);
 	h = hash(key);
 	for (e = l->tab[h]; e != NULL; e = e->next)
 		if (strcmp(e->key, key) == 0)
@@ -109,8 +109,8 @@ lookup(struct local *l, const struct limiter_req *r, int nst, bool create)
 		local_clear(l);
 		l->flushes++;
 	}
-	if ((e = calloc(1, sizeof(*e) + (size_t)nst *
-	    sizeof(struct lstate))) == NULL)
+	if ((e = calloc(1, sizeof(*e) + (size_t)nst * sizeof(struct lstate))) ==
+	    NULL)
 		return NULL;
 	str_lcpy(e->key, key, sizeof(e->key));
 	e->nst = nst;
@@ -148,8 +148,9 @@ local_blocked(struct local *l, const struct conf *c,
 
 	if (e == NULL || e->block_rule[0] == '\0')
 		return false;
-	if (e->block_until != 0 ? now >= e->block_until :
-	    now - e->block_seen > c->redis.block_cache_time * 1000) {
+	if (e->block_until != 0
+	        ? now >= e->block_until
+	        : now - e->block_seen > c->redis.block_cache_time * 1000) {
 		e->block_rule[0] = '\0';
 		return false;
 	}
@@ -173,7 +174,7 @@ local_note(struct local *l, const struct limiter_req *r,
 	if (e == NULL)
 		return;
 	if (!blocked) {
-		e->block_rule[0] = '\0';	/* lifted by an admin */
+		e->block_rule[0] = '\0'; /* lifted by an admin */
 		return;
 	}
 	str_lcpy(e->block_rule, res->rule[0] ? res->rule : "-",
@@ -185,11 +186,11 @@ local_note(struct local *l, const struct limiter_req *r,
 
 /* local_check - limiter.lua's decision with local counters; 0 or -1 */
 int
-local_check(struct local *l, const struct conf *c,
-    const struct limiter_req *r, long long now, struct limiter_result *out)
+local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
+    long long now, struct limiter_result *out)
 {
-	static const char *const names[NMETRICS] = {"messages", "recipients",
-	    "bytes"};
+	static const char *const names[NMETRICS] = {
+	    "messages", "recipients", "bytes"};
 	const long long inc[NMETRICS] = {r->messages, r->recipients, r->bytes};
 	struct entry *e;
 	int i, m, deny = -1, dm = 0;
@@ -203,8 +204,8 @@ local_check(struct local *l, const struct conf *c,
 		return -1;
 	for (i = 0; i < c->nlimits; i++) {
 		const struct conf_limit *cl = &c->limits[i];
-		long long max[NMETRICS] = {cl->messages, cl->recipients,
-		    cl->bytes};
+		long long max[NMETRICS] = {
+		    cl->messages, cl->recipients, cl->bytes};
 		long long w = cl->window * 1000, b = now / w;
 		double frac = (double)(w - (now - b * w)) / (double)w;
 
@@ -233,10 +234,10 @@ local_check(struct local *l, const struct conf *c,
 	} else {
 		const struct conf_limit *cl = &c->limits[deny];
 		long long w = cl->window * 1000;
-		double frac = (double)(w - (now - e->st[deny].bucket * w)) /
-		    (double)w;
-		long long maxes[NMETRICS] = {cl->messages, cl->recipients,
-		    cl->bytes};
+		double frac =
+		    (double)(w - (now - e->st[deny].bucket * w)) / (double)w;
+		long long maxes[NMETRICS] = {
+		    cl->messages, cl->recipients, cl->bytes};
 
 		e->st[deny].dcur += 1;
 		out->status = LIMITER_OVER;
@@ -244,16 +245,18 @@ local_check(struct local *l, const struct conf *c,
 		str_lcpy(out->what, names[dm], sizeof(out->what));
 		out->value = (long long)floor(dv);
 		out->limit = maxes[dm];
-		if (cl->block_after > 0 && e->st[deny].dcur +
-		    e->st[deny].dprev * frac >= (double)cl->block_after) {
+		if (cl->block_after > 0 &&
+		    e->st[deny].dcur + e->st[deny].dprev * frac >=
+		        (double)cl->block_after) {
 			out->status = LIMITER_OVER_BLOCK;
-			str_lcpy(e->block_rule, cl->name,
-			    sizeof(e->block_rule));
+			str_lcpy(
+			    e->block_rule, cl->name, sizeof(e->block_rule));
 			snprintf(e->block_why, sizeof(e->block_why),
 			    "%s over limit %lld (local)", names[dm], maxes[dm]);
 			e->block_seen = now;
-			e->block_until = now + (cl->block_ttl > 0 ?
-			    cl->block_ttl * 1000 : 86400LL * 1000 * 366);
+			e->block_until = now +
+			    (cl->block_ttl > 0 ? cl->block_ttl * 1000
+			                       : 86400LL * 1000 * 366);
 		}
 	}
 	return 0;

@@ -42,8 +42,8 @@ str_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
 		return dst;
 	for (i = 0; i < srclen; i++) {
 		unsigned char c = (unsigned char)src[i];
-		size_t need = (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-		    ? 1 : 4;
+		size_t need =
+		    (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? 1 : 4;
 
 		if (o + need + 4 > dstsize) {
 			if (o + 4 <= dstsize) {

@@ -13,8 +13,8 @@
 
 int str_tonum(const char *, long long min, long long max, long long *)
     __attribute__((warn_unused_result));
-const char *str_escape(char *dst, size_t dstsize, const char *src,
-    size_t srclen);
+const char *str_escape(
+    char *dst, size_t dstsize, const char *src, size_t srclen);
 size_t str_lcpy(char *dst, const char *src, size_t dstsize);
 
 #endif

@@ -15,10 +15,10 @@
 #include "subject.h"
 
 static const char *const subject_names[SUBJECT_NTYPES] = {
-	[SUBJECT_SASL] = "sasl",
-	[SUBJECT_IP] = "ip",
-	[SUBJECT_UID] = "uid",
-	[SUBJECT_SENDER] = "sender",
+    [SUBJECT_SASL] = "sasl",
+    [SUBJECT_IP] = "ip",
+    [SUBJECT_UID] = "uid",
+    [SUBJECT_SENDER] = "sender",
 };
 
 const char *
@@ -79,14 +79,15 @@ mask(unsigned char *a, int len, int bits)
 
 		if (keep >= 8)
 			continue;
-		a[i] = keep <= 0 ? 0 : a[i] & (unsigned char)(0xff << (8 - keep));
+		a[i] =
+		    keep <= 0 ? 0 : a[i] & (unsigned char)(0xff << (8 - keep));
 	}
 }
 
 /* norm_ip - canonical address or network/prefix; returns 0 or -1 */
 static int
-norm_ip(const char *raw, const struct subject_opts *o, char *out,
-    size_t outsize)
+norm_ip(
+    const char *raw, const struct subject_opts *o, char *out, size_t outsize)
 {
 	unsigned char a[16];
 	char txt[INET6_ADDRSTRLEN];
@@ -95,8 +96,8 @@ norm_ip(const char *raw, const struct subject_opts *o, char *out,
 	if (inet_pton(AF_INET, raw, a) == 1) {
 		len = o->ipv4_prefix;
 	} else if (inet_pton(AF_INET6, raw, a) == 1) {
-		static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0,
-		    0, 0, 0, 0xff, 0xff};
+		static const unsigned char v4mapped[12] = {
+		    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 		if (memcmp(a, v4mapped, 12) == 0) {
 			memmove(a, a + 12, 4);
@@ -107,9 +108,12 @@ norm_ip(const char *raw, const struct subject_opts *o, char *out,
 				return -1;
 			if (o->ipv6_prefix == 128)
 				return str_lcpy(out, txt, outsize) < outsize
-				    ? 0 : -1;
+				    ? 0
+				    : -1;
 			return (size_t)snprintf(out, outsize, "%s/%d", txt,
-			    o->ipv6_prefix) < outsize ? 0 : -1;
+			           o->ipv6_prefix) < outsize
+			    ? 0
+			    : -1;
 		}
 	} else {
 		return -1;
@@ -119,14 +123,14 @@ norm_ip(const char *raw, const struct subject_opts *o, char *out,
 		return -1;
 	if (len == 32)
 		return str_lcpy(out, txt, outsize) < outsize ? 0 : -1;
-	return (size_t)snprintf(out, outsize, "%s/%d", txt, len) < outsize
-	    ? 0 : -1;
+	return (size_t)snprintf(out, outsize, "%s/%d", txt, len) < outsize ? 0
+	                                                                   : -1;
 }
 
 /* subject_norm - canonical value of raw for type t; returns 0 or -1 */
 int
-subject_norm(enum subject_type t, const char *raw,
-    const struct subject_opts *o, char *out, size_t outsize)
+subject_norm(enum subject_type t, const char *raw, const struct subject_opts *o,
+    char *out, size_t outsize)
 {
 	if (raw == NULL || raw[0] == '\0' || strlen(raw) > SUBJECT_RAW_MAX)
 		return -1;
@@ -149,6 +153,6 @@ subject_key(struct buf *b, const char *prefix, enum subject_type t,
     const char *value, const char *suffix)
 {
 	buf_reset(b);
-	return buf_printf(b, "%s{%s:%s}%s", prefix, subject_type_name(t),
-	    value, suffix != NULL ? suffix : "");
+	return buf_printf(b, "%s{%s:%s}%s", prefix, subject_type_name(t), value,
+	    suffix != NULL ? suffix : "");
 }

@@ -16,7 +16,7 @@
 
 #include "buf.h"
 
-#define SUBJECT_RAW_MAX	  256	/* longest raw value accepted */
+#define SUBJECT_RAW_MAX   256 /* longest raw value accepted */
 #define SUBJECT_VALUE_MAX (3 * SUBJECT_RAW_MAX + 8)
 
 enum subject_type {
@@ -28,8 +28,8 @@ enum subject_type {
 };
 
 struct subject_opts {
-	int ipv4_prefix;	/* 1..32 */
-	int ipv6_prefix;	/* 1..128 */
+	int ipv4_prefix; /* 1..32 */
+	int ipv6_prefix; /* 1..128 */
 };
 
 const char *subject_type_name(enum subject_type);
@@ -38,7 +38,6 @@ int subject_norm(enum subject_type, const char *raw,
     const struct subject_opts *, char *out, size_t outsize)
     __attribute__((warn_unused_result));
 int subject_key(struct buf *, const char *prefix, enum subject_type,
-    const char *value, const char *suffix)
-    __attribute__((warn_unused_result));
+    const char *value, const char *suffix) __attribute__((warn_unused_result));
 
 #endif

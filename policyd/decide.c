@@ -39,9 +39,9 @@ struct dsub {
 	struct limiter_req req;
 	char value[SUBJECT_VALUE_MAX];
 	struct limiter_result res;
-	bool counted_in_redis;	/* PASS from Redis with increments */
-	bool failed;		/* on_failure = defer applied */
-	bool retried;		/* NOSCRIPT: sent once more with EVAL */
+	bool counted_in_redis; /* PASS from Redis with increments */
+	bool failed;           /* on_failure = defer applied */
+	bool retried;          /* NOSCRIPT: sent once more with EVAL */
 };
 
 struct dop {
@@ -158,12 +158,14 @@ log_decision(const struct dop *op, const struct dsub *s, const char *kind,
 	snprintf(act, sizeof(act), "%.*s", (int)(n < 31 ? n : 31), action);
 	str_escape(subj, sizeof(subj), s->req.value, strlen(s->req.value));
 	str_escape(what, sizeof(what), s->res.what, strlen(s->res.what));
-	log_info("%saction=%s decision=%s rule=%s subject=\"%s:%s\" what=\"%s\" "
+	log_info(
+	    "%saction=%s decision=%s rule=%s subject=\"%s:%s\" what=\"%s\" "
 	    "value=%lld limit=%lld client=%s sasl=%s instance=%s state=%s",
-	    dry ? "dryrun=1 " : "", act, kind, s->res.rule[0] ? s->res.rule :
-	    "-", subject_type_name(s->req.type), subj, what, s->res.value,
-	    s->res.limit, op->client, op->sasl[0] ? op->sasl : "-",
-	    op->instance[0] ? op->instance : "-", request_state_name(op->state));
+	    dry ? "dryrun=1 " : "", act, kind,
+	    s->res.rule[0] ? s->res.rule : "-", subject_type_name(s->req.type),
+	    subj, what, s->res.value, s->res.limit, op->client,
+	    op->sasl[0] ? op->sasl : "-", op->instance[0] ? op->instance : "-",
+	    request_state_name(op->state));
 }
 
 /* finish - combine the subjects' results, answer, refund, free */
@@ -198,11 +200,13 @@ finish(struct dop *op)
 		}
 		if (s->res.status == LIMITER_OVER_BLOCK ||
 		    s->res.status == LIMITER_BLOCK_NOW)
-			log_info("%sevent=block rule=%s subject=\"%s:%s\" what=\"%s\" "
-			    "value=%lld limit=%lld client=%s", c->dryrun ?
-			    "dryrun=1 " : "", s->res.rule,
+			log_info("%sevent=block rule=%s subject=\"%s:%s\" "
+			         "what=\"%s\" "
+			         "value=%lld limit=%lld client=%s",
+			    c->dryrun ? "dryrun=1 " : "", s->res.rule,
 			    subject_type_name(s->req.type), s->req.value,
-			    s->res.what, s->res.value, s->res.limit, op->client);
+			    s->res.what, s->res.value, s->res.limit,
+			    op->client);
 	}
 	if (blk != NULL) {
 		action = block_action(c, blk->res.rule);
@@ -241,8 +245,9 @@ finish(struct dop *op)
 			s->req.now_ms = s->res.now_ms;
 			if (limiter_args(&a, c, &s->req, true) == 0 &&
 			    store_command(d->store, a.argc, a.argv, a.argvlen,
-			    refund_reply, NULL) == -1)
-				log_debug("refund of %s not sent", s->req.value);
+			        refund_reply, NULL) == -1)
+				log_debug(
+				    "refund of %s not sent", s->req.value);
 		}
 	}
 	snprintf(buf, sizeof(buf), "%s", action);
@@ -291,20 +296,22 @@ on_reply(const redisReply *r, void *arg)
 	struct dop *op = s->op;
 
 	if (limiter_noscript(r) && !s->retried) {
-		s->retried = true;	/* Redis restarted: send the body */
+		s->retried = true; /* Redis restarted: send the body */
 		sub_send(op, s);
 		return;
 	}
 	if (r == NULL || limiter_parse(r, &s->res) == -1) {
 		if (r != NULL)
 			log_warnx("redis: unexpected limiter reply (%s)",
-			    r->type == REDIS_REPLY_ERROR ? r->str : "bad shape");
+			    r->type == REDIS_REPLY_ERROR ? r->str
+			                                 : "bad shape");
 		sub_fallback(op, s);
 	} else {
 		local_note(op->d->local, &s->req, &s->res, mono_ms());
 		s->counted_in_redis = s->res.status == LIMITER_PASS &&
 		    (s->req.messages > 0 || s->req.recipients > 0 ||
-		    s->req.bytes > 0) && s->req.mode == LIMITER_ENFORCE;
+		        s->req.bytes > 0) &&
+		    s->req.mode == LIMITER_ENFORCE;
 	}
 	sub_done(op);
 }
@@ -324,8 +331,8 @@ sub_send(struct dop *op, struct dsub *s)
 	struct limiter_args a;
 
 	if (limiter_args(&a, op->cr->c, &s->req, !s->retried) == -1 ||
-	    store_command(op->d->store, a.argc, a.argv, a.argvlen, on_reply,
-	    s) == -1) {
+	    store_command(
+	        op->d->store, a.argc, a.argv, a.argvlen, on_reply, s) == -1) {
 		sub_fallback(op, s);
 		sub_done(op);
 	}
@@ -346,17 +353,18 @@ add_sub(struct dop *op, enum subject_type t, const char *raw)
 		if (c->limits[i].subject == t)
 			break;
 	if (i == c->nlimits)
-		return;		/* no limit counts this subject */
+		return; /* no limit counts this subject */
 	if (subject_norm(t, raw, &c->subject, s->value, sizeof(s->value)) ==
 	    -1) {
 		log_warnx("refused %s subject \"%s\" client=%s: not a valid "
-		    "value", subject_type_name(t), str_escape(esc, sizeof(esc),
-		    raw, strlen(raw)), op->client);
+		          "value",
+		    subject_type_name(t),
+		    str_escape(esc, sizeof(esc), raw, strlen(raw)), op->client);
 		return;
 	}
 	if ((t == SUBJECT_SASL && conf_exempt_user(c, s->value)) ||
-	    (t == SUBJECT_IP && cidr_match(c->exempt_networks,
-	    c->nexempt_networks, raw)))
+	    (t == SUBJECT_IP &&
+	        cidr_match(c->exempt_networks, c->nexempt_networks, raw)))
 		return;
 	s->op = op;
 	s->req.type = t;
@@ -373,8 +381,8 @@ increments(struct dop *op, struct decide_conn *dc, const struct request *r,
 {
 	*msgs = *rcpts = *bytes = 0;
 	if (strcmp(dc->instance, r->attr[RA_INSTANCE]) != 0) {
-		str_lcpy(dc->instance, r->attr[RA_INSTANCE],
-		    sizeof(dc->instance));
+		str_lcpy(
+		    dc->instance, r->attr[RA_INSTANCE], sizeof(dc->instance));
 		dc->counted = dc->rcpt = false;
 	}
 	switch (r->state) {
@@ -393,7 +401,7 @@ increments(struct dop *op, struct decide_conn *dc, const struct request *r,
 			*bytes = r->msgsize;
 		break;
 	default:
-		break;		/* blocks are still checked */
+		break; /* blocks are still checked */
 	}
 	(void)op;
 }
@@ -429,14 +437,14 @@ decide_request(struct decide *d, struct decide_conn *dc,
 	increments(op, dc, r, &m, &rc, &b);
 	op->messages = m;
 	if (subject_norm(SUBJECT_IP, r->attr[RA_CLIENT_ADDRESS],
-	    &(struct subject_opts){32, 128}, op->ip, sizeof(op->ip)) == -1)
+	        &(struct subject_opts){32, 128}, op->ip, sizeof(op->ip)) == -1)
 		op->ip[0] = '\0';
-	if (subject_norm(SUBJECT_SENDER, r->attr[RA_SENDER], &op->cr->c->subject,
-	    op->sender, sizeof(op->sender)) == -1)
+	if (subject_norm(SUBJECT_SENDER, r->attr[RA_SENDER],
+	        &op->cr->c->subject, op->sender, sizeof(op->sender)) == -1)
 		op->sender[0] = '\0';
 	add_sub(op, SUBJECT_SASL, r->attr[RA_SASL_USERNAME]);
 	add_sub(op, SUBJECT_IP, r->attr[RA_CLIENT_ADDRESS]);
-	op->pending = op->nsub + 1;	/* +1: finish only after the loop */
+	op->pending = op->nsub + 1; /* +1: finish only after the loop */
 	for (i = 0; i < op->nsub; i++) {
 		struct dsub *s = &op->sub[i];
 

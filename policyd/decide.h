@@ -25,8 +25,8 @@ struct decide;
 
 struct decide_conn {
 	char instance[REQUEST_VALUE_MAX + 1];
-	bool counted;		/* this instance counted one message */
-	bool rcpt;		/* RCPT requests seen for this instance */
+	bool counted; /* this instance counted one message */
+	bool rcpt;    /* RCPT requests seen for this instance */
 };
 
 struct decide_stats {

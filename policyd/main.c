@@ -41,7 +41,8 @@ struct daemon {
 static __dead void
 usage(void)
 {
-	fprintf(stderr, "usage: floodgate-policyd [-f] [-n] [-v] [-c FILE] "
+	fprintf(stderr,
+	    "usage: floodgate-policyd [-f] [-n] [-v] [-c FILE] "
 	    "[-V]\n");
 	exit(2);
 }
@@ -84,7 +85,8 @@ on_stats(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	decide_stats(d->decide, &st);
 	log_info("stats requests=%llu dunno=%llu over=%llu blocked=%llu "
-	    "failure=%llu degraded=%llu connections=%d redis=%s local_flushes=%lu",
+	         "failure=%llu degraded=%llu connections=%d redis=%s "
+	         "local_flushes=%lu",
 	    st.requests, st.dunno, st.over, st.blocked, st.failed, st.degraded,
 	    server_nconns(d->server), store_up(d->store) ? "up" : "down",
 	    local_flushes(d->local));
@@ -110,10 +112,11 @@ on_hup(evutil_socket_t fd, short ev, void *arg)
 	}
 	same = c->policyd.nlisten == old->policyd.nlisten;
 	for (i = 0; same && i < c->policyd.nlisten; i++)
-		same = strcmp(c->policyd.listen[i], old->policyd.listen[i]) == 0;
+		same =
+		    strcmp(c->policyd.listen[i], old->policyd.listen[i]) == 0;
 	if (!same || strcmp(c->policyd.user, old->policyd.user) != 0)
 		log_warnx("reload: listen and user changes need a restart");
-	store_reconf(d->store, c);	/* before old is released */
+	store_reconf(d->store, c); /* before old is released */
 	decide_reconf(d->decide, c);
 	log_info("reloaded %s (%d limits%s)", d->path, c->nlimits,
 	    c->dryrun ? ", dry-run" : "");
@@ -196,14 +199,15 @@ main(int argc, char *argv[])
 	d.stats = evtimer_new(d.base, on_stats, &d);
 	if (sighup == NULL || sigterm == NULL || sigint == NULL ||
 	    d.stats == NULL || evsignal_add(sighup, NULL) == -1 ||
-	    evsignal_add(sigterm, NULL) == -1 || evsignal_add(sigint, NULL) == -1)
+	    evsignal_add(sigterm, NULL) == -1 ||
+	    evsignal_add(sigint, NULL) == -1)
 		fatalx("cannot set up signals");
 	stats_arm(&d);
 	log_info("started %s: %d limits, %d sockets, redis %s%s",
-	    FLOODGATE_VERSION, c->nlimits, c->policyd.nlisten,
-	    c->redis.server, c->dryrun ? ", dry-run" : "");
+	    FLOODGATE_VERSION, c->nlimits, c->policyd.nlisten, c->redis.server,
+	    c->dryrun ? ", dry-run" : "");
 	event_base_dispatch(d.base);
-	store_free(d.store);	/* pending decisions get answered first */
+	store_free(d.store); /* pending decisions get answered first */
 	server_free(d.server);
 	decide_free(d.decide);
 	local_free(d.local);

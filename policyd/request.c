@@ -15,16 +15,16 @@
 #include "str.h"
 
 static const char *const attr_names[RA_NATTRS] = {
-	[RA_REQUEST] = "request",
-	[RA_PROTOCOL_STATE] = "protocol_state",
-	[RA_INSTANCE] = "instance",
-	[RA_SASL_USERNAME] = "sasl_username",
-	[RA_CLIENT_ADDRESS] = "client_address",
-	[RA_SENDER] = "sender",
-	[RA_RECIPIENT] = "recipient",
-	[RA_QUEUE_ID] = "queue_id",
-	[RA_SIZE] = "size",
-	[RA_RECIPIENT_COUNT] = "recipient_count",
+    [RA_REQUEST] = "request",
+    [RA_PROTOCOL_STATE] = "protocol_state",
+    [RA_INSTANCE] = "instance",
+    [RA_SASL_USERNAME] = "sasl_username",
+    [RA_CLIENT_ADDRESS] = "client_address",
+    [RA_SENDER] = "sender",
+    [RA_RECIPIENT] = "recipient",
+    [RA_QUEUE_ID] = "queue_id",
+    [RA_SIZE] = "size",
+    [RA_RECIPIENT_COUNT] = "recipient_count",
 };
 
 /* name <-> state table (cf. Postfix name_code) */
@@ -32,10 +32,15 @@ static const struct {
 	const char *name;
 	enum request_state state;
 } states[] = {
-	{"CONNECT", RS_CONNECT}, {"EHLO", RS_EHLO}, {"HELO", RS_HELO},
-	{"MAIL", RS_MAIL}, {"RCPT", RS_RCPT}, {"DATA", RS_DATA},
-	{"END-OF-MESSAGE", RS_END_OF_MESSAGE}, {"VRFY", RS_VRFY},
-	{"ETRN", RS_ETRN},
+    {"CONNECT", RS_CONNECT},
+    {"EHLO", RS_EHLO},
+    {"HELO", RS_HELO},
+    {"MAIL", RS_MAIL},
+    {"RCPT", RS_RCPT},
+    {"DATA", RS_DATA},
+    {"END-OF-MESSAGE", RS_END_OF_MESSAGE},
+    {"VRFY", RS_VRFY},
+    {"ETRN", RS_ETRN},
 };
 
 const char *
@@ -81,14 +86,14 @@ finish(struct request *r, char *err, size_t errsize)
 		snprintf(err, errsize, "missing or unknown protocol_state");
 		return REQUEST_ERROR;
 	}
-	if (r->attr[RA_SIZE][0] != '\0' && str_tonum(r->attr[RA_SIZE], 0,
-	    1LL << 50, &r->msgsize) == -1) {
+	if (r->attr[RA_SIZE][0] != '\0' &&
+	    str_tonum(r->attr[RA_SIZE], 0, 1LL << 50, &r->msgsize) == -1) {
 		snprintf(err, errsize, "bad size attribute");
 		return REQUEST_ERROR;
 	}
 	if (r->attr[RA_RECIPIENT_COUNT][0] != '\0' &&
 	    str_tonum(r->attr[RA_RECIPIENT_COUNT], 0, 1000000,
-	    &r->rcpt_count) == -1) {
+	        &r->rcpt_count) == -1) {
 		snprintf(err, errsize, "bad recipient_count attribute");
 		return REQUEST_ERROR;
 	}
@@ -97,15 +102,15 @@ finish(struct request *r, char *err, size_t errsize)
 
 /* request_line - one line of a request; returns MORE, DONE or ERROR */
 enum request_rc
-request_line(struct request *r, const char *line, size_t len, char *err,
-    size_t errsize)
+request_line(
+    struct request *r, const char *line, size_t len, char *err, size_t errsize)
 {
 	const char *eq;
 	size_t nlen, vlen, i;
 	int a;
 
 	if (len > 0 && line[len - 1] == '\r')
-		len--;			/* tolerate CRLF clients */
+		len--; /* tolerate CRLF clients */
 	if (len == 0)
 		return r->nlines == 0 ? REQUEST_MORE : finish(r, err, errsize);
 	if (len > REQUEST_LINE_MAX || memchr(line, '\0', len) != NULL) {
@@ -124,8 +129,8 @@ request_line(struct request *r, const char *line, size_t len, char *err,
 	nlen = (size_t)(eq - line);
 	for (i = 0; i < nlen; i++)
 		if (!((line[i] >= 'a' && line[i] <= 'z') || line[i] == '_' ||
-		    (line[i] >= '0' && line[i] <= '9') ||
-		    (line[i] >= 'A' && line[i] <= 'Z') || line[i] == '-')) {
+		        (line[i] >= '0' && line[i] <= '9') ||
+		        (line[i] >= 'A' && line[i] <= 'Z') || line[i] == '-')) {
 			snprintf(err, errsize, "line %d: bad attribute name",
 			    r->nlines);
 			return REQUEST_ERROR;
@@ -136,10 +141,9 @@ request_line(struct request *r, const char *line, size_t len, char *err,
 		    memcmp(attr_names[a], line, nlen) == 0)
 			break;
 	if (a == RA_NATTRS)
-		return REQUEST_MORE;	/* unknown attributes are ignored */
+		return REQUEST_MORE; /* unknown attributes are ignored */
 	if (r->seen[a]) {
-		snprintf(err, errsize, "duplicate attribute %s",
-		    attr_names[a]);
+		snprintf(err, errsize, "duplicate attribute %s", attr_names[a]);
 		return REQUEST_ERROR;
 	}
 	if (vlen > REQUEST_VALUE_MAX) {

@@ -13,10 +13,10 @@
 
 #include <stddef.h>
 
-#define REQUEST_LINE_MAX  4096	/* one attribute line, LF excluded */
+#define REQUEST_LINE_MAX  4096  /* one attribute line, LF excluded */
 #define REQUEST_SIZE_MAX  32768 /* all lines of one request */
-#define REQUEST_ATTRS_MAX 128	/* lines of one request */
-#define REQUEST_VALUE_MAX 512	/* value of an attribute we keep */
+#define REQUEST_ATTRS_MAX 128   /* lines of one request */
+#define REQUEST_VALUE_MAX 512   /* value of an attribute we keep */
 
 enum request_attr {
 	RA_REQUEST,
@@ -57,13 +57,13 @@ struct request {
 	int nlines;
 	size_t size;
 	enum request_state state;
-	long long msgsize;	/* size=, 0 when absent */
-	long long rcpt_count;	/* recipient_count=, 0 when absent */
+	long long msgsize;    /* size=, 0 when absent */
+	long long rcpt_count; /* recipient_count=, 0 when absent */
 };
 
 void request_reset(struct request *);
-enum request_rc request_line(struct request *, const char *line, size_t len,
-    char *err, size_t errsize);
+enum request_rc request_line(
+    struct request *, const char *line, size_t len, char *err, size_t errsize);
 const char *request_state_name(enum request_state);
 
 #endif

@@ -35,8 +35,8 @@ struct conn {
 	struct bufferevent *bev;
 	struct request req;
 	struct decide_conn dc;
-	bool busy;		/* a decision is pending */
-	bool dead;		/* peer gone while busy */
+	bool busy; /* a decision is pending */
+	bool dead; /* peer gone while busy */
 	char peer[64];
 };
 
@@ -111,8 +111,8 @@ conn_answer(void *arg, const char *action)
 		conn_free(c);
 		return;
 	}
-	if (evbuffer_add_printf(bufferevent_get_output(c->bev),
-	    "action=%s\n\n", action) == -1) {
+	if (evbuffer_add_printf(bufferevent_get_output(c->bev), "action=%s\n\n",
+	        action) == -1) {
 		conn_free(c);
 		return;
 	}
@@ -137,8 +137,10 @@ conn_read(struct bufferevent *bev, void *arg)
 		line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
 		if (line == NULL) {
 			if (evbuffer_get_length(in) > REQUEST_LINE_MAX + 1) {
-				log_warnx("client %s: line longer than %d bytes, "
-				    "closing", c->peer, REQUEST_LINE_MAX);
+				log_warnx(
+				    "client %s: line longer than %d bytes, "
+				    "closing",
+				    c->peer, REQUEST_LINE_MAX);
 				conn_close(c);
 			}
 			return;
@@ -158,9 +160,9 @@ conn_read(struct bufferevent *bev, void *arg)
 			bufferevent_disable(bev, EV_READ);
 			/* no idle timeout: Postfix keeps connections open */
 			bufferevent_set_timeouts(bev, NULL, &tv);
-			decide_request(c->srv->decide, &c->dc, &c->req,
-			    conn_answer, c);
-			return;	/* c may be gone now */
+			decide_request(
+			    c->srv->decide, &c->dc, &c->req, conn_answer, c);
+			return; /* c may be gone now */
 		}
 	}
 }
@@ -188,7 +190,8 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	(void)l;
 	if (s->nconns >= s->max_conns) {
 		log_warnx("connection limit (%d) reached, refusing a client; "
-		    "raise policyd.max_connections", s->max_conns);
+		          "raise policyd.max_connections",
+		    s->max_conns);
 		evutil_closesocket(fd);
 		return;
 	}
@@ -201,7 +204,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	if (sa->sa_family == AF_UNIX)
 		str_lcpy(c->peer, "unix", sizeof(c->peer));
 	else if (getnameinfo(sa, (socklen_t)salen, c->peer, sizeof(c->peer),
-	    NULL, 0, NI_NUMERICHOST) != 0)
+	             NULL, 0, NI_NUMERICHOST) != 0)
 		str_lcpy(c->peer, "?", sizeof(c->peer));
 	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
@@ -265,7 +268,7 @@ listen_unix(struct server *s, const struct conf *cf, const char *path,
 	}
 	if (chmod(path, (mode_t)cf->policyd.socket_mode) == -1 ||
 	    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	    chown(path, uid, gid) == -1)) {
+	        chown(path, uid, gid) == -1)) {
 		snprintf(err, errsize, "unix:%s: %s", path, strerror(errno));
 		evconnlistener_free(l);
 		return NULL;
@@ -281,14 +284,14 @@ listen_inet(struct server *s, const char *spec, char *err, size_t errsize)
 	int sslen = sizeof(ss);
 	struct evconnlistener *l;
 
-	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss,
-	    &sslen) == -1) {
+	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) ==
+	    -1) {
 		snprintf(err, errsize, "inet:%s: not HOST:PORT", spec);
 		return NULL;
 	}
 	l = evconnlistener_new_bind(s->base, on_accept, s,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
-	    LEV_OPT_REUSEABLE, 128, (struct sockaddr *)&ss, sslen);
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
+	    128, (struct sockaddr *)&ss, sslen);
 	if (l == NULL)
 		snprintf(err, errsize, "inet:%s: %s", spec, strerror(errno));
 	return l;
@@ -296,8 +299,8 @@ listen_inet(struct server *s, const char *spec, char *err, size_t errsize)
 
 /* server_listen - open every listen socket of cf; returns 0 or -1 */
 int
-server_listen(struct server *s, const struct conf *cf, char *err,
-    size_t errsize)
+server_listen(
+    struct server *s, const struct conf *cf, char *err, size_t errsize)
 {
 	int i;
 

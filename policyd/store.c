@@ -25,13 +25,13 @@ enum store_state { ST_DOWN, ST_CONNECTING, ST_UP };
 
 struct store {
 	struct event_base *base;
-	const struct conf *conf;	/* borrowed; replaced by reconf */
+	const struct conf *conf; /* borrowed; replaced by reconf */
 	redisAsyncContext *ctx;
 	enum store_state state;
 	bool logged_down;
 	int backoff_ms;
-	struct event *retry;		/* reconnect timer */
-	struct event *connect_to;	/* connect/handshake timeout */
+	struct event *retry;      /* reconnect timer */
+	struct event *connect_to; /* connect/handshake timeout */
 	char why[128];
 };
 
@@ -62,19 +62,20 @@ store_drop(struct store *s, const char *why)
 
 	if (s->state == ST_UP || !s->logged_down) {
 		log_warnx("redis: down: %s (server=%s); on_failure policy "
-		    "applies until it is back", why, s->conf->redis.server);
+		          "applies until it is back",
+		    why, s->conf->redis.server);
 		s->logged_down = true;
 	}
 	s->state = ST_DOWN;
 	s->ctx = NULL;
 	evtimer_del(s->connect_to);
 	if (ctx != NULL) {
-		ctx->data = NULL;	/* the disconnect callback sees this */
+		ctx->data = NULL; /* the disconnect callback sees this */
 		redisAsyncFree(ctx);
 	}
 	tv = ms_tv(s->backoff_ms);
-	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-	    s->backoff_ms * 2;
+	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+	                                                   : s->backoff_ms * 2;
 	evtimer_add(s->retry, &tv);
 }
 
@@ -85,8 +86,8 @@ on_disconnect(const redisAsyncContext *ctx, int status)
 
 	(void)status;
 	if (s == NULL || s->ctx != ctx)
-		return;		/* we dropped it ourselves */
-	s->ctx = NULL;		/* hiredis frees it after this returns */
+		return; /* we dropped it ourselves */
+	s->ctx = NULL;  /* hiredis frees it after this returns */
 	str_lcpy(s->why, ctx->errstr[0] ? ctx->errstr : "connection closed",
 	    sizeof(s->why));
 	store_drop(s, s->why);
@@ -99,7 +100,7 @@ on_connect(const redisAsyncContext *ctx, int status)
 
 	if (s == NULL || s->ctx != ctx || status == REDIS_OK)
 		return;
-	s->ctx = NULL;		/* hiredis frees it on a failed connect */
+	s->ctx = NULL; /* hiredis frees it on a failed connect */
 	str_lcpy(s->why, ctx->errstr, sizeof(s->why));
 	store_drop(s, s->why);
 }
@@ -114,8 +115,10 @@ on_ready(redisAsyncContext *ctx, void *r, void *priv)
 	if (reply == NULL || s->ctx != ctx)
 		return;
 	if (reply->type != REDIS_REPLY_STATUS) {
-		str_lcpy(s->why, reply->type == REDIS_REPLY_ERROR ? reply->str :
-		    "unexpected PING reply", sizeof(s->why));
+		str_lcpy(s->why,
+		    reply->type == REDIS_REPLY_ERROR ? reply->str
+		                                     : "unexpected PING reply",
+		    sizeof(s->why));
 		store_drop(s, s->why);
 		return;
 	}
@@ -199,15 +202,16 @@ store_connect(struct store *s)
 	redisAsyncSetConnectCallback(ctx, on_connect);
 	redisAsyncSetDisconnectCallback(ctx, on_disconnect);
 	if (s->conf->redis.password[0] != '\0')
-		redisAsyncCommand(ctx, on_handshake, s, "AUTH %s",
-		    s->conf->redis.password);
+		redisAsyncCommand(
+		    ctx, on_handshake, s, "AUTH %s", s->conf->redis.password);
 	if (s->conf->redis.db != 0) {
 		snprintf(dbs, sizeof(dbs), "%d", s->conf->redis.db);
 		redisAsyncCommand(ctx, on_handshake, s, "SELECT %s", dbs);
 	}
 	redisAsyncCommand(ctx, on_ready, s, "PING");
-	tv = ms_tv(s->conf->redis.timeout_ms * 5 < 1000 ? 1000 :
-	    s->conf->redis.timeout_ms * 5);
+	tv = ms_tv(s->conf->redis.timeout_ms * 5 < 1000
+	        ? 1000
+	        : s->conf->redis.timeout_ms * 5);
 	evtimer_add(s->connect_to, &tv);
 }
 
@@ -246,7 +250,7 @@ store_reconf(struct store *s, const struct conf *c)
 	log_info("redis: server settings changed, reconnecting");
 	evtimer_del(s->retry);
 	s->backoff_ms = BACKOFF_MIN_MS;
-	s->logged_down = true;	/* the reconnect below logs "up" */
+	s->logged_down = true; /* the reconnect below logs "up" */
 	if (s->ctx != NULL) {
 		redisAsyncContext *ctx = s->ctx;
 
@@ -331,8 +335,8 @@ store_command(struct store *s, int argc, const char **argv,
 		free(op);
 		return -1;
 	}
-	if (redisAsyncCommandArgv(s->ctx, op_reply, op, argc, argv,
-	    argvlen) != REDIS_OK) {
+	if (redisAsyncCommandArgv(s->ctx, op_reply, op, argc, argv, argvlen) !=
+	    REDIS_OK) {
 		event_free(op->timer);
 		free(op);
 		return -1;
