@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * tap.h - a tiny TAP producer for the C unit tests (run under prove).
+ * ok(), is_int(), is_str() print one test line each; tap_done() prints the
+ * plan and returns the exit status (1 when any test failed).
+ */
+#ifndef FG_TAP_H
+#define FG_TAP_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int tap_n, tap_failed;
+
+__attribute__((format(printf, 2, 3))) static int
+ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d - ", cond ? "" : "not ", ++tap_n);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!cond)
+		tap_failed++;
+	return cond;
+}
+
+static __attribute__((unused)) int
+is_int(long long got, long long want, const char *name)
+{
+	if (!ok(got == want, "%s", name))
+		printf("#   got: %lld\n#  want: %lld\n", got, want);
+	return got == want;
+}
+
+static __attribute__((unused)) int
+is_str(const char *got, const char *want, const char *name)
+{
+	int same =
+	    got != NULL && want != NULL ? strcmp(got, want) == 0 : got == want;
+
+	if (!ok(same, "%s", name))
+		printf("#   got: '%s'\n#  want: '%s'\n", got ? got : "(null)",
+		    want ? want : "(null)");
+	return same;
+}
+
+static __attribute__((unused)) int
+tap_done(void)
+{
+	printf("1..%d\n", tap_n);
+	return tap_failed != 0;
+}
+
+#endif
