@@ -67,7 +67,7 @@ deps:
 	@packaging/install-deps --check >/dev/null 2>&1 || packaging/install-deps
 
 check: deps
-	$(MAKE) all unit
+	$(MAKE) all unit lint format-check
 	FG_BUILD=$(CURDIR)/$(O) FG_VALGRIND=$(VALGRIND) \
 	    prove --exec '' -f $(UNIT_BIN) $(wildcard t/*.t)
 
