@@ -42,7 +42,7 @@ static const struct {
     {"exempt_networks = {\"1.2.3.4/99\"}\n", 1, "exempt_networks"},
     {LIM("  window = 1\n  messages = 1\n")
             LIM("  window = 1\n  messages = 1\n"),
-        10, "duplicate"},
+        6, "duplicate"},
 };
 
 static char path[] = "/tmp/fgconfXXXXXX";
