@@ -40,6 +40,7 @@ policyd {
     socket_group = "nogroup"
     user = "nobody"
     stats_interval = 1s
+    max_connections = 3
 }
 limit "x" {
     subject  = "sasl"
@@ -60,5 +61,17 @@ my $uid = (split ' ', `ps -o uid= -p ${\FG::pid('u')}`)[0];
 is($uid, scalar getpwnam('nobody'), 'runs as the configured user');
 ok(wait_until(3, sub { log_since('u', 0) =~ /stats requests=2 dunno=1 over=1/ }),
     'periodic stats line');
+
+# max_connections = 3: a 4th client is refused and logged, the others live
+my @open = map { policy_client($port) } 1 .. 2;
+my $extra = policy_client($port);
+ok(!defined <$extra>, 'a connection over max_connections is closed');
+like(log_since('u', 0), qr/connection limit \(3\) reached/, 'and logged');
+is(ask($open[0], rcpt_req(sasl_username => 'v', instance => 1)), 'DUNNO',
+    'connections within the limit still work');
+close $_ for @open, $extra;
+ok(wait_until(3, sub { my $n = policy_client($port); print $n
+    rcpt_req(sasl_username => 'w', instance => 1); my $l = <$n>;
+    defined $l }), 'closed connections free their slots');
 ok(stop_policyd('u'), 'u: clean exit on SIGTERM');
 done_testing();
