@@ -92,7 +92,7 @@ static int
 cb_num(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 {
 	const struct numopt *n = numopt_find(cfg_opt_name(opt));
-	char digits[32];
+	char digits[32], ev[64];
 	size_t len = strspn(value, "0123456789");
 	const char *suffix = value + len;
 	long long v, mul = 1;
@@ -123,19 +123,22 @@ cb_num(cfg_t *cfg, cfg_opt_t *opt, const char *value, void *result)
 		goto bad;
 	if (n->unit == U_MSEC && *suffix != '\0' && strcmp(suffix, "ms") != 0)
 		mul *= 1000;
-	v *= mul;
-	if (v < n->min || v > n->max) {
+	/* compare before multiplying: v * mul must not overflow */
+	if (v > n->max / mul || v * mul < n->min) {
 		cfg_error(cfg, "%s: %s is out of range (%lld..%lld%s)",
-		    cfg_opt_name(opt), value, n->min, n->max,
+		    cfg_opt_name(opt),
+		    str_escape(ev, sizeof(ev), value, strlen(value)), n->min,
+		    n->max,
 		    n->unit == U_MSEC      ? " ms"
 		        : n->unit == U_SEC ? " s"
 		                           : "");
 		return -1;
 	}
-	*(long *)result = (long)v;
+	*(long *)result = (long)(v * mul);
 	return 0;
 bad:
-	cfg_error(cfg, "%s: invalid value '%s'%s", cfg_opt_name(opt), value,
+	cfg_error(cfg, "%s: invalid value '%s'%s", cfg_opt_name(opt),
+	    str_escape(ev, sizeof(ev), value, strlen(value)),
 	    n != NULL && n->unit != U_NONE ? " (a number, optionally with "
 	                                     "a unit: ms s m h d w)"
 	                                   : " (a whole number)");
@@ -167,24 +170,69 @@ action_valid(const char *a)
 	return false;
 }
 
+/* str_maxlen - longest value a string option's struct conf field takes */
+static size_t
+str_maxlen(const char *name)
+{
+	if (strcmp(name, "node") == 0 || strcmp(name, "prefix") == 0 ||
+	    strcmp(name, "socket_owner") == 0 ||
+	    strcmp(name, "socket_group") == 0 || strcmp(name, "user") == 0)
+		return CONF_NAME_MAX - 1;
+	if (strcmp(name, "password") == 0)
+		return CONF_NAME_MAX * 2 - 1;
+	if (strstr(name, "action") != NULL)
+		return CONF_ACTION_MAX;
+	if (strcmp(name, "exempt_users") == 0)
+		return SUBJECT_RAW_MAX;
+	return CONF_PATH_MAX - 1;
+}
+
 /* vstr - validate one string option as it is parsed */
 static int
 vstr(cfg_t *cfg, cfg_opt_t *opt)
 {
 	const char *name = cfg_opt_name(opt);
 	unsigned int i, n = cfg_opt_size(opt);
+	size_t max = str_maxlen(name);
+	struct subject_opts so = {32, 128};
 
+	if (strncmp(name, "exempt_", 7) == 0 && n > CONF_EXEMPT_MAX) {
+		cfg_error(
+		    cfg, "%s: more than %d entries", name, CONF_EXEMPT_MAX);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
-		const char *v = cfg_opt_getnstr(opt, i);
+		const char *raw = cfg_opt_getnstr(opt, i);
+		char v[80], norm[SUBJECT_VALUE_MAX];
 		struct cidr c;
 
-		if (v == NULL)
+		if (raw == NULL)
 			continue;
-		if (strlen(v) >= CONF_PATH_MAX) {
-			cfg_error(cfg, "%s: value too long", name);
+		/* v: the value as error messages may show it */
+		str_escape(v, sizeof(v), raw, strlen(raw));
+		if (strlen(raw) > max) {
+			cfg_error(
+			    cfg, "%s: value too long (max %zu)", name, max);
 			return -1;
 		}
-		if (strstr(name, "action") != NULL && !action_valid(v)) {
+		if (strcmp(name, "prefix") == 0 &&
+		    strpbrk(raw, "{}% \t") != NULL) {
+			cfg_error(cfg,
+			    "prefix: '%s' must not contain braces, "
+			    "%% or blanks",
+			    v);
+			return -1;
+		}
+		if (strcmp(name, "exempt_users") == 0 &&
+		    subject_norm(SUBJECT_SASL, raw, &so, norm, sizeof(norm)) ==
+		        -1) {
+			cfg_error(cfg,
+			    "exempt_users: '%s' is not a valid user "
+			    "name",
+			    v);
+			return -1;
+		}
+		if (strstr(name, "action") != NULL && !action_valid(raw)) {
 			cfg_error(cfg,
 			    "%s: '%s' is not an access(5) action "
 			    "(DEFER_IF_PERMIT, DEFER, REJECT, HOLD, DISCARD, "
@@ -193,28 +241,28 @@ vstr(cfg_t *cfg, cfg_opt_t *opt)
 			return -1;
 		}
 		if (strcmp(name, "exempt_networks") == 0 &&
-		    cidr_parse(v, &c) == -1) {
+		    cidr_parse(raw, &c) == -1) {
 			cfg_error(cfg, "%s: '%s' is not an address or network",
 			    name, v);
 			return -1;
 		}
 		if (strcmp(name, "subject") == 0 &&
-		    subject_type_code(v) == -1) {
+		    subject_type_code(raw) == -1) {
 			cfg_error(cfg,
 			    "subject: '%s' is not one of sasl, ip, "
 			    "uid, sender",
 			    v);
 			return -1;
 		}
-		if (strcmp(name, "mode") == 0 && strcmp(v, "enforce") != 0 &&
-		    strcmp(v, "dryrun") != 0) {
+		if (strcmp(name, "mode") == 0 && strcmp(raw, "enforce") != 0 &&
+		    strcmp(raw, "dryrun") != 0) {
 			cfg_error(
 			    cfg, "mode: '%s' is not enforce or dryrun", v);
 			return -1;
 		}
 		if (strcmp(name, "on_failure") == 0 &&
-		    strcmp(v, "local") != 0 && strcmp(v, "dunno") != 0 &&
-		    strcmp(v, "defer") != 0) {
+		    strcmp(raw, "local") != 0 && strcmp(raw, "dunno") != 0 &&
+		    strcmp(raw, "defer") != 0) {
 			cfg_error(cfg,
 			    "on_failure: '%s' is not local, dunno or "
 			    "defer",
@@ -222,7 +270,7 @@ vstr(cfg_t *cfg, cfg_opt_t *opt)
 			return -1;
 		}
 		if (strcmp(name, "socket_mode") == 0 &&
-		    (strlen(v) != 4 || strspn(v, "01234567") != 4)) {
+		    (strlen(raw) != 4 || strspn(raw, "01234567") != 4)) {
 			cfg_error(cfg,
 			    "socket_mode: '%s' is not an octal mode "
 			    "like 0660",
@@ -230,8 +278,8 @@ vstr(cfg_t *cfg, cfg_opt_t *opt)
 			return -1;
 		}
 		if (strcmp(name, "listen") == 0 &&
-		    strncmp(v, "inet:", 5) != 0 &&
-		    strncmp(v, "unix:/", 6) != 0) {
+		    strncmp(raw, "inet:", 5) != 0 &&
+		    strncmp(raw, "unix:/", 6) != 0) {
 			cfg_error(cfg,
 			    "listen: '%s' is not inet:HOST:PORT or "
 			    "unix:/PATH",
@@ -239,7 +287,8 @@ vstr(cfg_t *cfg, cfg_opt_t *opt)
 			return -1;
 		}
 		if (strcmp(name, "server") == 0 &&
-		    strncmp(v, "unix:/", 6) != 0 && strrchr(v, ':') == NULL) {
+		    strncmp(raw, "unix:/", 6) != 0 &&
+		    strrchr(raw, ':') == NULL) {
 			cfg_error(cfg,
 			    "server: '%s' is not HOST:PORT or "
 			    "unix:/PATH",
@@ -259,6 +308,10 @@ vlimit(cfg_t *cfg, cfg_opt_t *opt)
 	const char *title = cfg_title(sec);
 
 	(void)cfg; /* errors go on the section: it has the line */
+	if (cfg_opt_size(opt) > CONF_LIMITS_MAX) {
+		cfg_error(sec, "more than %d limit sections", CONF_LIMITS_MAX);
+		return -1;
+	}
 	if (title == NULL || title[0] == '\0' ||
 	    strlen(title) >= CONF_NAME_MAX ||
 	    strspn(title,
@@ -294,6 +347,21 @@ vlimit(cfg_t *cfg, cfg_opt_t *opt)
 		    "limit \"%s\": max_client_ips and max_senders "
 		    "need subject = \"sasl\"",
 		    title);
+		return -1;
+	}
+	return 0;
+}
+
+/* vpolicyd - the policyd section as a whole: 1..CONF_LISTEN_MAX sockets */
+static int
+vpolicyd(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t *sec = cfg_opt_getnsec(opt, 0);
+	unsigned int n = cfg_size(sec, "listen");
+
+	(void)cfg; /* errors go on the section: it has the line */
+	if (n == 0 || n > CONF_LISTEN_MAX) {
+		cfg_error(sec, "listen: 1 to %d sockets", CONF_LISTEN_MAX);
 		return -1;
 	}
 	return 0;
@@ -561,6 +629,67 @@ copy_conf(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
 	return 0;
 }
 
+/*
+ * braces_closed - libconfuse 3.3 accepts end of file inside a section, so a
+ * truncated file would load; scan braces outside strings and comments.
+ * Returns 0, or -1 with err naming the line of the unclosed brace (other
+ * syntax errors are left to libconfuse).
+ */
+static int
+braces_closed(const char *path, char *err, size_t errsize)
+{
+	enum { CODE, DQ, SQ, LINE, BLOCK } st = CODE;
+	int open_line[32], depth = 0, line = 1, ch, prev = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return 0; /* cfg_parse reports it */
+	while ((ch = getc(f)) != EOF) {
+		if (ch == '\n')
+			line++;
+		switch (st) {
+		case CODE:
+			if (ch == '"')
+				st = DQ;
+			else if (ch == '\'')
+				st = SQ;
+			else if (ch == '#' || (ch == '/' && prev == '/'))
+				st = LINE;
+			else if (ch == '*' && prev == '/')
+				st = BLOCK;
+			else if (ch == '{' && depth < 32)
+				open_line[depth++] = line;
+			else if (ch == '}' && depth > 0)
+				depth--;
+			break;
+		case DQ:
+			if (ch == '"' && prev != '\\')
+				st = CODE;
+			break;
+		case SQ:
+			if (ch == '\'')
+				st = CODE;
+			break;
+		case LINE:
+			if (ch == '\n')
+				st = CODE;
+			break;
+		case BLOCK:
+			if (ch == '/' && prev == '*')
+				st = CODE;
+			break;
+		}
+		/* an escaped backslash does not escape the next quote */
+		prev = (st == DQ && ch == '\\' && prev == '\\') ? 0 : ch;
+	}
+	fclose(f);
+	if (depth == 0)
+		return 0;
+	snprintf(err, errsize, "%s:%d: '{' is never closed", path,
+	    open_line[depth - 1]);
+	return -1;
+}
+
 /* conf_load - parse and validate path; returns a new conf or NULL + err */
 struct conf *
 conf_load(const char *path, char *err, size_t errsize)
@@ -593,7 +722,9 @@ conf_load(const char *path, char *err, size_t errsize)
 	set_validators(cfg, "policyd|", policyd_opts);
 	set_validators(cfg, "limit|", limit_opts);
 	cfg_set_validate_func(cfg, "limit", vlimit);
-	rc = cfg_parse(cfg, path);
+	cfg_set_validate_func(cfg, "policyd", vpolicyd);
+	rc = braces_closed(path, err, errsize) == -1 ? CFG_PARSE_ERROR
+	                                             : cfg_parse(cfg, path);
 	if (rc == CFG_FILE_ERROR)
 		snprintf(err, errsize, "%s: %s", path, strerror(errno));
 	else if (rc != CFG_SUCCESS && err[0] == '\0')

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tap.h - a tiny TAP producer for the C unit tests (run under prove).
- * ok(), is_int(), is_str() print one test line each; tap_done() prints the
- * plan and returns the exit status (1 when any test failed).
+ * plan() is optional; ok(), is_int(), is_str() print one test line each;
+ * tap_done() prints the plan if none was given and returns the exit status
+ * (1 when a test failed or the count differs from the plan).
  */
 #ifndef FG_TAP_H
 #define FG_TAP_H
@@ -11,7 +12,14 @@
 #include <stdio.h>
 #include <string.h>
 
-static int tap_n, tap_failed;
+static int tap_n, tap_failed, tap_planned = -1;
+
+static __attribute__((unused)) void
+plan(int n)
+{
+	tap_planned = n;
+	printf("1..%d\n", n);
+}
 
 __attribute__((format(printf, 2, 3))) static int
 ok(int cond, const char *fmt, ...)
@@ -23,6 +31,7 @@ ok(int cond, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
+	fflush(stdout); /* keep the lines if a sanitizer aborts */
 	if (!cond)
 		tap_failed++;
 	return cond;
@@ -51,8 +60,11 @@ is_str(const char *got, const char *want, const char *name)
 static __attribute__((unused)) int
 tap_done(void)
 {
-	printf("1..%d\n", tap_n);
-	return tap_failed != 0;
+	if (tap_planned < 0)
+		printf("1..%d\n", tap_n);
+	else if (tap_planned != tap_n)
+		printf("# planned %d tests but ran %d\n", tap_planned, tap_n);
+	return tap_failed != 0 || (tap_planned >= 0 && tap_planned != tap_n);
 }
 
 #endif
