@@ -27,6 +27,13 @@ str_tonum(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
+/* esc_len - bytes str_escape writes for c */
+static size_t
+esc_len(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? 1 : 4;
+}
+
 /*
  * str_escape - copy src for a (quoted) log field: printable ASCII but '"'
  * and '\\' pass, everything else becomes \xHH; cut with "..." when dst
@@ -36,16 +43,18 @@ const char *
 str_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, o = 0;
+	size_t i, o = 0, total = 0, reserve;
 
 	if (dstsize == 0)
 		return dst;
+	for (i = 0; i < srclen; i++)
+		total += esc_len((unsigned char)src[i]);
+	reserve = total < dstsize ? 1 : 4; /* room for "..." only if cut */
 	for (i = 0; i < srclen; i++) {
 		unsigned char c = (unsigned char)src[i];
-		size_t need =
-		    (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? 1 : 4;
+		size_t need = esc_len(c);
 
-		if (o + need + 4 > dstsize) {
+		if (o + need + reserve > dstsize) {
 			if (o + 4 <= dstsize) {
 				memcpy(dst + o, "...", 3);
 				o += 3;

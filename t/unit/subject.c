@@ -304,6 +304,10 @@ escape(void)
 	ok(strlen(d) < 10 && strcmp(d, "\\x01...") == 0,
 	    "escapes cut within dst (%s)", d);
 	is_str(str_escape(d, 8, "abc", 3), "abc", "short text fits");
+	is_str(str_escape(d, 4, "abc", 3), "abc",
+	    "text that exactly fits is not cut");
+	is_str(str_escape(d, 5, "a\x01", 2), "a...",
+	    "one byte short: cut with ...");
 	memset(d, 'Z', sizeof(d));
 	str_escape(d, 1, "abc", 3);
 	is_int(d[0], '\0', "dstsize 1 gives the empty string");
