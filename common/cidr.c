@@ -2,7 +2,7 @@
 /*
  * cidr - parse "a.b.c.d/n", "x::y/n" or a bare address; match addresses.
  *
- * Entry points: cidr_parse, cidr_match. IPv4-mapped IPv6 client addresses
+ * Entry points: cidr_addr, cidr_parse, cidr_match. IPv4-mapped IPv6 client addresses
  * match IPv4 networks.
  */
 #include <arpa/inet.h>
@@ -12,9 +12,10 @@
 #include "cidr.h"
 #include "str.h"
 
-/* to_addr - text to family and bytes, unmapping ::ffff:a.b.c.d */
-static int
-to_addr(const char *s, unsigned char *a)
+/* cidr_addr - text to bytes, unmapping ::ffff:a.b.c.d; returns the family
+ * (AF_INET, AF_INET6) or -1 */
+int
+cidr_addr(const char *s, unsigned char a[16])
 {
 	static const unsigned char v4mapped[12] = {
 	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -62,7 +63,7 @@ cidr_parse(const char *s, struct cidr *c)
 		host[slash - s] = '\0';
 	}
 	memset(c, 0, sizeof(*c));
-	if ((c->family = to_addr(host, c->addr)) == -1)
+	if ((c->family = cidr_addr(host, c->addr)) == -1)
 		return -1;
 	max = c->family == AF_INET ? 32 : 128;
 	if (slash == NULL)
@@ -82,7 +83,7 @@ cidr_match(const struct cidr *nets, int n, const char *addr)
 	unsigned char a[16];
 	int fam, i;
 
-	if (n == 0 || (fam = to_addr(addr, a)) == -1)
+	if (n == 0 || (fam = cidr_addr(addr, a)) == -1)
 		return false;
 	for (i = 0; i < n; i++)
 		if (nets[i].family == fam &&

@@ -13,6 +13,7 @@ struct cidr {
 	unsigned char addr[16]; /* masked network address */
 };
 
+int cidr_addr(const char *, unsigned char addr[16]);
 int cidr_parse(const char *, struct cidr *) __attribute__((warn_unused_result));
 bool cidr_match(const struct cidr *, int n, const char *addr);
 

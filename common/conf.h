@@ -21,7 +21,10 @@
 #define CONF_LIMITS_MAX 32
 #define CONF_LISTEN_MAX 8
 #define CONF_EXEMPT_MAX 256
-#define CONF_ERR_MAX    512
+/* the action of a limit that sets none */
+#define CONF_DEFAULT_ACTION                                                    \
+	"DEFER_IF_PERMIT 4.7.1 Sending rate limit exceeded, try again later"
+#define CONF_ERR_MAX 512
 
 enum conf_failure {
 	CONF_FAIL_LOCAL, /* enforce with per-node counters */

@@ -68,15 +68,17 @@ limiter_args(struct limiter_args *a, const struct conf *c,
 	push(a, evalsha ? limiter_sha1 : limiter_lua);
 	push(a, "6");
 	for (i = 0; i < LIMITER_NKEYS; i++) {
-		if (suffix[i] != NULL)
-			nk = snprintf(a->keys[i], LIMITER_KEY_MAX,
-			    "%s{%s:%s}%s", c->redis.prefix,
-			    subject_type_name(r->type), r->value, suffix[i]);
-		else
+		if (suffix[i] != NULL) {
+			if (subject_key(a->keys[i], LIMITER_KEY_MAX,
+			        c->redis.prefix, r->type, r->value,
+			        suffix[i]) == -1)
+				return -1;
+		} else {
 			nk = snprintf(a->keys[i], LIMITER_KEY_MAX, "%sevents",
 			    c->redis.prefix);
-		if (nk < 0 || nk >= LIMITER_KEY_MAX)
-			return -1;
+			if (nk < 0 || nk >= LIMITER_KEY_MAX)
+				return -1;
+		}
 		push(a, a->keys[i]);
 	}
 	if ((size_t)snprintf(a->subject, sizeof(a->subject), "%s:%s",

@@ -86,12 +86,15 @@ end
 local deny, signal
 for _, l in ipairs(limits) do
   for _, m in ipairs(metrics) do
-    local max = l.max[m[1]]
-    local o = redis.call('HGET', limk, m[2] .. ':' .. l.w)
-    if o then max = num(o) end
-    if max > 0 and inc[m[1]] > 0 and not deny then
-      local v = estimate(m[1], l) + inc[m[1]]
-      if v > max then deny = {l, m[2], math.floor(v), max} end
+    if inc[m[1]] > 0 and not deny then
+      -- a per-subject override (limits hash) beats the configured max
+      local max = l.max[m[1]]
+      local o = redis.call('HGET', limk, m[2] .. ':' .. l.w)
+      if o then max = num(o) end
+      if max > 0 then
+        local v = estimate(m[1], l) + inc[m[1]]
+        if v > max then deny = {l, m[2], math.floor(v), max} end
+      end
     end
   end
   if l.ips > 0 and ip ~= '' and not signal then

@@ -184,7 +184,10 @@ local_note(struct local *l, const struct limiter_req *r,
 	e->block_until = 0;
 }
 
-/* local_check - limiter.lua's decision with local counters; 0 or -1 */
+/*
+ * local_check - limiter.lua's decision with local counters; 0 or -1.
+ * Blocks are not looked at: the caller asks local_blocked() first.
+ */
 int
 local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
     long long now, struct limiter_result *out)
@@ -198,8 +201,6 @@ local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
 
 	memset(out, 0, sizeof(*out));
 	out->now_ms = now;
-	if (local_blocked(l, c, r, now, out))
-		return 0;
 	if ((e = lookup(l, r, c->nlimits, true)) == NULL)
 		return -1;
 	for (i = 0; i < c->nlimits; i++) {

@@ -4,6 +4,7 @@
  * and the cache of blocks Redis has shown us, so known blocks are still
  * honoured while Redis is away.
  *
+ * local_blocked() tells whether a known or local block applies; then
  * local_check() applies the same sliding-window rules as limiter.lua to
  * one subject with in-process counters (rate metrics and block_after; the
  * distinct ip/sender signals need the shared view and are skipped).

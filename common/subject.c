@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "str.h"
 #include "subject.h"
 
@@ -91,40 +92,18 @@ norm_ip(
 {
 	unsigned char a[16];
 	char txt[INET6_ADDRSTRLEN];
-	int len;
+	int fam = cidr_addr(raw, a), bits, max, n;
 
-	if (inet_pton(AF_INET, raw, a) == 1) {
-		len = o->ipv4_prefix;
-	} else if (inet_pton(AF_INET6, raw, a) == 1) {
-		static const unsigned char v4mapped[12] = {
-		    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-		if (memcmp(a, v4mapped, 12) == 0) {
-			memmove(a, a + 12, 4);
-			len = o->ipv4_prefix;
-		} else {
-			mask(a, 16, o->ipv6_prefix);
-			if (inet_ntop(AF_INET6, a, txt, sizeof(txt)) == NULL)
-				return -1;
-			if (o->ipv6_prefix == 128)
-				return str_lcpy(out, txt, outsize) < outsize
-				    ? 0
-				    : -1;
-			return (size_t)snprintf(out, outsize, "%s/%d", txt,
-			           o->ipv6_prefix) < outsize
-			    ? 0
-			    : -1;
-		}
-	} else {
+	if (fam == -1)
 		return -1;
-	}
-	mask(a, 4, len);
-	if (inet_ntop(AF_INET, a, txt, sizeof(txt)) == NULL)
+	max = fam == AF_INET ? 32 : 128;
+	bits = fam == AF_INET ? o->ipv4_prefix : o->ipv6_prefix;
+	mask(a, max / 8, bits);
+	if (inet_ntop(fam, a, txt, sizeof(txt)) == NULL)
 		return -1;
-	if (len == 32)
-		return str_lcpy(out, txt, outsize) < outsize ? 0 : -1;
-	return (size_t)snprintf(out, outsize, "%s/%d", txt, len) < outsize ? 0
-	                                                                   : -1;
+	n = bits == max ? snprintf(out, outsize, "%s", txt)
+	                : snprintf(out, outsize, "%s/%d", txt, bits);
+	return n < 0 || (size_t)n >= outsize ? -1 : 0;
 }
 
 /* subject_norm - canonical value of raw for type t; returns 0 or -1 */
@@ -147,12 +126,13 @@ subject_norm(enum subject_type t, const char *raw, const struct subject_opts *o,
 	}
 }
 
-/* subject_key - "<prefix>{<type>:<value>}<suffix>" into b; returns 0/-1 */
+/* subject_key - "<prefix>{<type>:<value>}<suffix>"; returns 0, -1 if cut */
 int
-subject_key(struct buf *b, const char *prefix, enum subject_type t,
+subject_key(char *dst, size_t dstsize, const char *prefix, enum subject_type t,
     const char *value, const char *suffix)
 {
-	buf_reset(b);
-	return buf_printf(b, "%s{%s:%s}%s", prefix, subject_type_name(t), value,
-	    suffix != NULL ? suffix : "");
+	int n = snprintf(dst, dstsize, "%s{%s:%s}%s", prefix,
+	    subject_type_name(t), value, suffix != NULL ? suffix : "");
+
+	return n < 0 || (size_t)n >= dstsize ? -1 : 0;
 }

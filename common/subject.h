@@ -14,8 +14,6 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-
 #define SUBJECT_RAW_MAX   256 /* longest raw value accepted */
 #define SUBJECT_VALUE_MAX (3 * SUBJECT_RAW_MAX + 8)
 
@@ -37,7 +35,8 @@ int subject_type_code(const char *);
 int subject_norm(enum subject_type, const char *raw,
     const struct subject_opts *, char *out, size_t outsize)
     __attribute__((warn_unused_result));
-int subject_key(struct buf *, const char *prefix, enum subject_type,
-    const char *value, const char *suffix) __attribute__((warn_unused_result));
+int subject_key(char *dst, size_t dstsize, const char *prefix,
+    enum subject_type, const char *value, const char *suffix)
+    __attribute__((warn_unused_result));
 
 #endif

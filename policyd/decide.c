@@ -147,6 +147,20 @@ block_action(const struct conf *c, const char *rule)
 	return l != NULL ? l->block_action : c->block_action;
 }
 
+/* log_block - the line of a block this request wrote */
+static void
+log_block(const struct dop *op, const struct dsub *s, bool dry)
+{
+	char subj[160], what[200];
+
+	str_escape(subj, sizeof(subj), s->req.value, strlen(s->req.value));
+	str_escape(what, sizeof(what), s->res.what, strlen(s->res.what));
+	log_info("%sevent=block rule=%s subject=\"%s:%s\" what=\"%s\" "
+	         "value=%lld limit=%lld client=%s",
+	    dry ? "dryrun=1 " : "", s->res.rule, subject_type_name(s->req.type),
+	    subj, what, s->res.value, s->res.limit, op->client);
+}
+
 /* log_decision - one key=value line for a non-DUNNO decision */
 static void
 log_decision(const struct dop *op, const struct dsub *s, const char *kind,
@@ -200,13 +214,7 @@ finish(struct dop *op)
 		}
 		if (s->res.status == LIMITER_OVER_BLOCK ||
 		    s->res.status == LIMITER_BLOCK_NOW)
-			log_info("%sevent=block rule=%s subject=\"%s:%s\" "
-			         "what=\"%s\" "
-			         "value=%lld limit=%lld client=%s",
-			    c->dryrun ? "dryrun=1 " : "", s->res.rule,
-			    subject_type_name(s->req.type), s->req.value,
-			    s->res.what, s->res.value, s->res.limit,
-			    op->client);
+			log_block(op, s, c->dryrun);
 	}
 	if (blk != NULL) {
 		action = block_action(c, blk->res.rule);
@@ -216,7 +224,7 @@ finish(struct dop *op)
 	} else if (over != NULL) {
 		const struct conf_limit *l = conf_limit_find(c, over->res.rule);
 
-		action = l != NULL ? l->action : c->limits[0].action;
+		action = l != NULL ? l->action : CONF_DEFAULT_ACTION;
 		kind = "over";
 		log_decision(op, over, kind, action, c->dryrun);
 		d->st.over++;
@@ -376,8 +384,8 @@ add_sub(struct dop *op, enum subject_type t, const char *raw)
 
 /* increments - what this request counts (see the file comment) */
 static void
-increments(struct dop *op, struct decide_conn *dc, const struct request *r,
-    long long *msgs, long long *rcpts, long long *bytes)
+increments(struct decide_conn *dc, const struct request *r, long long *msgs,
+    long long *rcpts, long long *bytes)
 {
 	*msgs = *rcpts = *bytes = 0;
 	if (strcmp(dc->instance, r->attr[RA_INSTANCE]) != 0) {
@@ -403,7 +411,6 @@ increments(struct dop *op, struct decide_conn *dc, const struct request *r,
 	default:
 		break; /* blocks are still checked */
 	}
-	(void)op;
 }
 
 /* decide_request - start deciding; cb(arg, action) runs exactly once */
@@ -434,7 +441,7 @@ decide_request(struct decide *d, struct decide_conn *dc,
 	    strlen(r->attr[RA_INSTANCE]));
 	str_escape(op->sasl, sizeof(op->sasl), r->attr[RA_SASL_USERNAME],
 	    strlen(r->attr[RA_SASL_USERNAME]));
-	increments(op, dc, r, &m, &rc, &b);
+	increments(dc, r, &m, &rc, &b);
 	op->messages = m;
 	if (subject_norm(SUBJECT_IP, r->attr[RA_CLIENT_ADDRESS],
 	        &(struct subject_opts){32, 128}, op->ip, sizeof(op->ip)) == -1)

@@ -48,7 +48,7 @@ struct server {
 	struct conn *conns;
 	int nconns;
 	int max_conns;
-	long long request_timeout;
+	struct timeval write_timeout;
 };
 
 static void conn_read(struct bufferevent *, void *);
@@ -129,37 +129,39 @@ conn_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	char err[128], *line;
+	struct evbuffer_ptr eol;
+	char err[128];
+	const char *line;
 	size_t len;
 	enum request_rc rc;
 
 	while (!c->busy) {
-		line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF);
-		if (line == NULL) {
-			if (evbuffer_get_length(in) > REQUEST_LINE_MAX + 1) {
-				log_warnx(
-				    "client %s: line longer than %d bytes, "
-				    "closing",
-				    c->peer, REQUEST_LINE_MAX);
-				conn_close(c);
-			}
+		/* parse in place: no copy unless a line spans two chunks */
+		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+		len = eol.pos == -1 ? evbuffer_get_length(in) : (size_t)eol.pos;
+		if (len > REQUEST_LINE_MAX + 1) {
+			log_warnx(
+			    "client %s: line longer than %d bytes, closing",
+			    c->peer, REQUEST_LINE_MAX);
+			conn_close(c);
 			return;
 		}
-		rc = request_line(&c->req, line, len, err, sizeof(err));
-		free(line);
+		if (eol.pos == -1)
+			return;
+		line = (const char *)evbuffer_pullup(in, (ev_ssize_t)len + 1);
+		rc = line == NULL
+		    ? REQUEST_ERROR
+		    : request_line(&c->req, line, len, err, sizeof(err));
+		evbuffer_drain(in, len + 1);
 		if (rc == REQUEST_ERROR) {
 			log_warnx("client %s: malformed request: %s; closing",
-			    c->peer, err);
+			    c->peer, line == NULL ? "out of memory" : err);
 			conn_close(c);
 			return;
 		}
 		if (rc == REQUEST_DONE) {
-			struct timeval tv = {c->srv->request_timeout, 0};
-
 			c->busy = true;
 			bufferevent_disable(bev, EV_READ);
-			/* no idle timeout: Postfix keeps connections open */
-			bufferevent_set_timeouts(bev, NULL, &tv);
 			decide_request(
 			    c->srv->decide, &c->dc, &c->req, conn_answer, c);
 			return; /* c may be gone now */
@@ -218,6 +220,8 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	s->conns = c;
 	s->nconns++;
 	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
+	/* a write timeout only: Postfix keeps idle connections open */
+	bufferevent_set_timeouts(c->bev, NULL, &s->write_timeout);
 	bufferevent_enable(c->bev, EV_READ);
 }
 
@@ -305,7 +309,8 @@ server_listen(
 	int i;
 
 	s->max_conns = cf->policyd.max_connections;
-	s->request_timeout = cf->policyd.request_timeout;
+	s->write_timeout.tv_sec = cf->policyd.request_timeout;
+	s->write_timeout.tv_usec = 0;
 	for (i = 0; i < cf->policyd.nlisten; i++) {
 		const char *spec = cf->policyd.listen[i];
 		struct evconnlistener *l;

@@ -127,6 +127,15 @@ like(log_since('pa', 0), qr/malformed request/, 'malformed request is logged');
 like(log_since('pa', 0),
     qr/action=DEFER_IF_PERMIT decision=over rule=sasl-hour subject="sasl:alice\@example.com" .*value=101 limit=100 client=192\.0\.2\.10 .*instance=alice\@example\.com\.101/,
     'decision log line has rule, subject, value, limit, client, instance');
+like(log_since('pa', 0),
+    qr/event=block rule=sasl-hour subject="sasl:alice\@example\.com" what="messages" value=101 limit=100 client=192\.0\.2\.10/,
+    'the block is logged with its rule, subject and evidence');
+# a quote in a user name cannot break the key=value log line
+msg($a, 'q"x', $_, ip => '192.0.2.99') for 1 .. 110;
+like(log_since('pa', 0), qr/decision=over rule=sasl-hour subject="sasl:q\\x22x"/,
+    'quotes in logged values are escaped');
+like(log_since('pa', 0), qr/event=block rule=sasl-hour subject="sasl:q\\x22x"/,
+    'also in the block line');
 
 ok(stop_policyd('pa'), 'pa: clean exit on SIGTERM');
 ok(stop_policyd('pb'), 'pb: clean exit on SIGTERM');

@@ -69,8 +69,14 @@ main(void)
 	is_int(check(l, "h", t0 + 300002, 1), LIMITER_OVER, "2nd denial");
 	is_int(check(l, "h", t0 + 300003, 1), LIMITER_OVER_BLOCK,
 	    "3rd denial blocks");
-	is_int(check(l, "h", t0 + 300004, 0), LIMITER_BLOCKED,
-	    "then the subject is blocked");
+	{
+		struct limiter_req h = {.type = SUBJECT_SASL, .value = "h"};
+
+		ok(local_blocked(l, &c, &h, t0 + 300004, &got) &&
+		        got.status == LIMITER_BLOCKED &&
+		        strcmp(got.rule, "L") == 0,
+		    "then the subject is blocked locally, by rule L");
+	}
 
 	/* blocks seen in Redis are cached for block_cache_time */
 	memset(&res, 0, sizeof(res));
