@@ -4,7 +4,7 @@
  * and blocks by SASL user and client IP through a shared Redis.
  *
  * main: options, config, sockets, privilege drop, signals (HUP reload,
- * TERM/INT stop) and the periodic stats line. Everything else lives in
+ * TERM/INT drain and stop) and the periodic stats line. Everything else lives in
  * server.c (sockets), decide.c (decisions) and store.c (Redis).
  */
 #include <sys/types.h>
@@ -35,6 +35,8 @@ struct daemon {
 	struct decide *decide;
 	struct server *server;
 	struct event *stats;
+	struct event *deadline; /* bounds the drain at stop */
+	bool stopping;
 	const char *path;
 };
 
@@ -106,6 +108,8 @@ on_hup(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (d->stopping)
+		return;
 	if ((c = conf_load(d->path, err, sizeof(err))) == NULL) {
 		log_warnx("reload failed, keeping the old config: %s", err);
 		return;
@@ -125,14 +129,44 @@ on_hup(evutil_socket_t fd, short ev, void *arg)
 }
 
 static void
-on_term(evutil_socket_t fd, short ev, void *arg)
+on_drained(void *arg)
 {
 	struct daemon *d = arg;
 
+	event_base_loopbreak(d->base);
+}
+
+static void
+on_deadline(evutil_socket_t fd, short ev, void *arg)
+{
 	(void)fd;
 	(void)ev;
-	log_info("stopping");
-	event_base_loopbreak(d->base);
+	log_warnx("stop: requests still pending, closing them");
+	on_drained(arg);
+}
+
+/*
+ * on_term - stop accepting, answer what is in flight (bounded by the Redis
+ * timeout plus a second), then exit; a second signal exits at once.
+ */
+static void
+on_term(evutil_socket_t fd, short ev, void *arg)
+{
+	struct daemon *d = arg;
+	long long ms = decide_conf(d->decide)->redis.timeout_ms + 1000;
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+
+	(void)fd;
+	(void)ev;
+	if (d->stopping) {
+		event_base_loopbreak(d->base);
+		return;
+	}
+	d->stopping = true;
+	log_info("stopping: %d connections open", server_nconns(d->server));
+	evtimer_del(d->stats);
+	evtimer_add(d->deadline, &tv);
+	server_drain(d->server, on_drained, d);
 }
 
 int
@@ -197,8 +231,10 @@ main(int argc, char *argv[])
 	sigterm = evsignal_new(d.base, SIGTERM, on_term, &d);
 	sigint = evsignal_new(d.base, SIGINT, on_term, &d);
 	d.stats = evtimer_new(d.base, on_stats, &d);
+	d.deadline = evtimer_new(d.base, on_deadline, &d);
 	if (sighup == NULL || sigterm == NULL || sigint == NULL ||
-	    d.stats == NULL || evsignal_add(sighup, NULL) == -1 ||
+	    d.stats == NULL || d.deadline == NULL ||
+	    evsignal_add(sighup, NULL) == -1 ||
 	    evsignal_add(sigterm, NULL) == -1 ||
 	    evsignal_add(sigint, NULL) == -1)
 		fatalx("cannot set up signals");
@@ -215,6 +251,7 @@ main(int argc, char *argv[])
 	event_free(sigterm);
 	event_free(sigint);
 	event_free(d.stats);
+	event_free(d.deadline);
 	event_base_free(d.base);
 	return 0;
 }

@@ -2,7 +2,8 @@
 /*
  * server - listeners and connections on libevent bufferevents.
  *
- * Entry points: server_new, server_listen, server_nconns, server_free.
+ * Entry points: server_new, server_listen, server_nconns, server_drain,
+ * server_free.
  * One request at a time per connection (Postfix waits for each answer);
  * bytes that arrive meanwhile stay buffered, bounded by the line and
  * request limits of request.h. A connection closed by the peer while its
@@ -49,9 +50,12 @@ struct server {
 	int nconns;
 	int max_conns;
 	struct timeval write_timeout;
+	server_drained_cb *drained; /* set while draining (SIGTERM) */
+	void *drained_arg;
 };
 
 static void conn_read(struct bufferevent *, void *);
+static void conn_event(struct bufferevent *, short, void *);
 
 struct server *
 server_new(struct event_base *base, struct decide *d)
@@ -86,6 +90,16 @@ conn_free(struct conn *c)
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	free(c);
+	if (s->drained != NULL && s->nconns == 0)
+		s->drained(s->drained_arg);
+}
+
+/* conn_flushed - while draining: the answer is out, close */
+static void
+conn_flushed(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_free(arg);
 }
 
 /* conn_close - close now, or once the pending decision has arrived */
@@ -114,6 +128,12 @@ conn_answer(void *arg, const char *action)
 	if (evbuffer_add_printf(bufferevent_get_output(c->bev), "action=%s\n\n",
 	        action) == -1) {
 		conn_free(c);
+		return;
+	}
+	if (c->srv->drained != NULL) {
+		/* stopping: no next request; close once the answer is out */
+		bufferevent_setcb(c->bev, NULL, conn_flushed, conn_event, c);
+		bufferevent_enable(c->bev, EV_WRITE);
 		return;
 	}
 	request_reset(&c->req);
@@ -326,6 +346,33 @@ server_listen(
 	return 0;
 }
 
+/*
+ * server_drain - stop accepting, close idle connections, answer the pending
+ * requests and close those once written; drained(arg) runs when none is
+ * left (at once if none was open). The caller bounds the wait.
+ */
+void
+server_drain(struct server *s, server_drained_cb *drained, void *arg)
+{
+	struct conn *c, *next;
+	int i;
+
+	for (i = 0; i < s->nls; i++)
+		evconnlistener_free(s->ls[i]);
+	s->nls = 0;
+	s->drained = drained;
+	s->drained_arg = arg;
+	if (s->nconns == 0) {
+		drained(arg);
+		return;
+	}
+	for (c = s->conns; c != NULL; c = next) {
+		next = c->next;
+		if (!c->busy)
+			conn_free(c); /* may call drained() on the last one */
+	}
+}
+
 void
 server_free(struct server *s)
 {
@@ -333,6 +380,7 @@ server_free(struct server *s)
 
 	if (s == NULL)
 		return;
+	s->drained = NULL;
 	for (i = 0; i < s->nls; i++)
 		evconnlistener_free(s->ls[i]);
 	while (s->conns != NULL) {

@@ -21,6 +21,8 @@ struct server;
 struct server *server_new(struct event_base *, struct decide *);
 int server_listen(struct server *, const struct conf *, char *err,
     size_t errsize) __attribute__((warn_unused_result));
+typedef void server_drained_cb(void *arg);
+void server_drain(struct server *, server_drained_cb *, void *arg);
 void server_free(struct server *);
 int server_nconns(const struct server *);
 

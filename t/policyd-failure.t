@@ -100,5 +100,31 @@ write_conf('f.conf', $conf->(50));
 kill 'HUP', FG::pid('f');
 ok(wait_until(5, sub { log_since('f', $off) =~ /reloaded/ }), 'reloaded');
 is($req->('keep@example.com'), 'DUNNO', 'the new limit applies');
+
+# SIGTERM with a request in flight (Redis hung): the request is answered,
+# then every connection is closed and the daemon exits 0
+my $idle = policy_client($p);
+my $busy = policy_client($p);
+is(ask($busy, rcpt_req(sasl_username => 'warm@example.com', instance => 'w0',
+    client_address => '192.0.2.1', recipient => 'x@n')), 'DUNNO',
+    'a connection in use');
+kill 'STOP', FG::pid('redis');
+print $busy rcpt_req(sasl_username => 'late@example.com', instance => 'w1',
+    client_address => '192.0.2.1', recipient => 'x@n');
+$off = log_size('f');
+select undef, undef, undef, 0.05;
+kill 'TERM', FG::pid('f');
+local $SIG{ALRM} = sub { die "no answer after SIGTERM\n" };
+alarm 5;
+my $late = <$busy>;
+my $blank = <$busy>;
+my $eof = <$busy>;
+my $ieof = <$idle>;
+alarm 0;
+kill 'CONT', FG::pid('redis');
+is($late, "action=DUNNO\n", 'the request in flight at SIGTERM is answered');
+ok(!defined $eof && !defined $ieof, 'then busy and idle connections close');
+like(log_since('f', $off), qr/stopping: 3 connections open/,
+    'the stop is logged with the open connections');
 ok(stop_policyd('f'), 'f: clean exit on SIGTERM');
 done_testing();

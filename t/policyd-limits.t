@@ -113,6 +113,23 @@ like($snd[2], qr/^HOLD/, 'the third sender blocks');
 like(redis('HGET', 'fg:{sasl:forger@example.com}:block', 'reason'),
     qr/^senders 3 > 2/, 'block reason names senders');
 
+# DATA only (no RCPT hook): recipient_count counts there, once per message;
+# END-OF-MESSAGE of the same message counts only its bytes
+my $data = sub {
+    my ($state, $inst, %a) = @_;
+    return ask($c, rcpt_req(sasl_username => 'dt@example.com',
+        protocol_state => $state, instance => $inst,
+        client_address => '198.51.100.8', recipient_count => 3, %a));
+};
+is($data->('DATA', 'd1'), 'DUNNO', 'DATA with 3 recipients passes');
+is($data->('END-OF-MESSAGE', 'd1', size => 100), 'DUNNO',
+    'its END-OF-MESSAGE passes');
+my %dt = split /\n/, redis('HGETALL', 'fg:{sasl:dt@example.com}');
+my ($rf) = grep { /^r:600:/ } keys %dt;
+is($dt{$rf}, 3, 'DATA counted recipient_count, END-OF-MESSAGE no more');
+like($data->('DATA', 'd2'), qr/^DEFER/,
+    'a second message of 3 recipients is over the 5-recipient limit');
+
 # subject values cannot forge another subject's key
 is(ask($c, rcpt_req(sasl_username => 'x}:block{', instance => 'k1',
     client_address => '198.51.100.1', recipient => 'q@n')), 'DUNNO',
