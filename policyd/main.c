@@ -243,6 +243,8 @@ main(int argc, char *argv[])
 	    FLOODGATE_VERSION, c->nlimits, c->policyd.nlisten, c->redis.server,
 	    c->dryrun ? ", dry-run" : "");
 	event_base_dispatch(d.base);
+	signal(SIGTERM, SIG_IGN); /* stopping anyway: exit 0, not by signal */
+	signal(SIGINT, SIG_IGN);
 	store_free(d.store); /* pending decisions get answered first */
 	server_free(d.server);
 	decide_free(d.decide);

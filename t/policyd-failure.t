@@ -126,5 +126,5 @@ is($late, "action=DUNNO\n", 'the request in flight at SIGTERM is answered');
 ok(!defined $eof && !defined $ieof, 'then busy and idle connections close');
 like(log_since('f', $off), qr/stopping: 3 connections open/,
     'the stop is logged with the open connections');
-ok(stop_policyd('f'), 'f: clean exit on SIGTERM');
+ok(stop_policyd('f', 0), 'f: exits 0 by itself after the drain');
 done_testing();

@@ -124,11 +124,12 @@ sub start_policyd {
     return $procs{$name};
 }
 
-# stop_policyd(NAME): TERM it; true when it exited 0 and its log has no
-# sanitizer report (make SANITIZE=1 check)
+# stop_policyd(NAME[, SIGNAL]): TERM it (SIGNAL 0: wait for it to exit on
+# its own); true when it exited 0 and its log has no sanitizer report
+# (make SANITIZE=1 check)
 sub stop_policyd {
-    my ($name) = @_;
-    my $clean = reap($name, 'TERM');
+    my ($name, $sig) = @_;
+    my $clean = reap($name, $sig // 'TERM');
     my $log = log_since($name, 0);
     if ($log =~ /(AddressSanitizer|LeakSanitizer|runtime error:.*|==\d+== \S.*)/) {
         print STDERR "# $name: $1\n", $log =~ s/^/# /mgr;
