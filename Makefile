@@ -29,13 +29,20 @@ COMMON_SRC  := $(filter-out common/limiter_lua.c,$(wildcard common/*.c))
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(O)/%.o) $(O)/common/limiter_lua.o
 POLICYD_SRC := $(wildcard policyd/*.c)
 POLICYD_OBJ := $(POLICYD_SRC:%.c=$(O)/%.o)
+MILTER_SRC  := $(wildcard milter/*.c)
+MILTER_OBJ  := $(MILTER_SRC:%.c=$(O)/%.o)
 UNIT_SRC    := $(wildcard t/unit/*.c)
 UNIT_BIN    := $(UNIT_SRC:t/unit/%.c=$(O)/t/%.t)
 LIB         := $(O)/libfloodgate.a
+# the daemons' modules minus main, for the unit tests
+POLICYD_LIB := $(O)/libpolicyd.a
+MILTER_LIB  := $(O)/libmilter-fg.a
 POLICYD     := $(O)/floodgate-policyd
+MILTER      := $(O)/floodgate-milter
+MILTER_LIBS := -lmilter -pthread
 
 .PHONY: all check run install lint format-check clean deps unit
-all: $(POLICYD)
+all: $(POLICYD) $(MILTER)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -57,10 +64,19 @@ $(LIB): $(COMMON_OBJ)
 $(POLICYD): $(POLICYD_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/t/%.t: t/unit/%.c t/tap.h $(LIB)
+$(MILTER): $(MILTER_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MILTER_LIBS)
+
+$(POLICYD_LIB): $(filter-out $(O)/policyd/main.o,$(POLICYD_OBJ))
+	$(AR) rcs $@ $^
+$(MILTER_LIB): $(filter-out $(O)/milter/main.o,$(MILTER_OBJ))
+	$(AR) rcs $@ $^
+
+# a unit test links only the modules it uses (archives)
+$(O)/t/%.t: t/unit/%.c t/tap.h $(POLICYD_LIB) $(MILTER_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -It -Ipolicyd $(LDFLAGS) -o $@ $< \
-	    $(filter-out $(O)/policyd/main.o,$(POLICYD_OBJ)) $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -It -Ipolicyd -Imilter $(LDFLAGS) -o $@ $< \
+	    $(POLICYD_LIB) $(MILTER_LIB) $(LIB) $(LDLIBS) $(MILTER_LIBS)
 
 # install build and test dependencies when something is missing
 deps:
@@ -90,12 +106,13 @@ install: all
 # banned string functions (STYLE.md) outside tests
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets)[[:space:]]*\(' \
-	    common/*.[ch] policyd/*.[ch] || { echo 'lint: banned function'; exit 1; }
+	    common/*.[ch] policyd/*.[ch] milter/*.[ch] || { echo 'lint: banned function'; exit 1; }
 	@echo 'lint: ok'
 
 format-check:
 	@command -v clang-format >/dev/null || { echo 'format-check: clang-format missing'; exit 1; }
-	@clang-format --dry-run --Werror common/*.[ch] policyd/*.[ch] t/unit/*.c t/*.h
+	@clang-format --dry-run --Werror common/*.[ch] policyd/*.[ch] milter/*.[ch] \
+	    t/unit/*.c t/*.h
 
 clean:
 	rm -rf build build-san
