@@ -72,6 +72,20 @@ static cfg_opt_t policyd_opts[] = {
     NUM("max_connections", 1000), NUM("stats_interval", 300),
     NUM("request_timeout", 60), CFG_END()};
 
+static cfg_opt_t milter_opts[] = {
+    CFG_STR("socket", "unix:/run/floodgate/milter.sock", CFGF_NONE),
+    CFG_STR("socket_mode", "0660", CFGF_NONE),
+    CFG_STR("socket_group", "postfix", CFGF_NONE),
+    CFG_STR("user", "", CFGF_NONE),
+    CFG_STR("queue_directory", "/var/spool/postfix", CFGF_NONE),
+    CFG_STR("privacy", "opaque", CFGF_NONE),
+    CFG_STR_LIST("keys", "{}", CFGF_NONE),
+    CFG_BOOL("verify", cfg_false, CFGF_NONE),
+    CFG_STR("on_limit", "hold", CFGF_NONE),
+    CFG_STR("on_block", "hold", CFGF_NONE),
+    CFG_STR("on_unattributed", "accept", CFGF_NONE),
+    NUM("trace_maxlen", 100000), NUM("proc_budget", 50), CFG_END()};
+
 static cfg_opt_t root_opts[] = {CFG_STR("node", "", CFGF_NONE),
     CFG_STR("mode", "enforce", CFGF_NONE), NUM("ipv4_prefix", 32),
     NUM("ipv6_prefix", 64),
@@ -80,6 +94,7 @@ static cfg_opt_t root_opts[] = {CFG_STR("node", "", CFGF_NONE),
     CFG_STR_LIST("exempt_networks", "{}", CFGF_NONE),
     CFG_SEC("redis", redis_opts, CFGF_NONE),
     CFG_SEC("policyd", policyd_opts, CFGF_NONE),
+    CFG_SEC("milter", milter_opts, CFGF_NONE),
     CFG_SEC("limit", limit_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
     CFG_END()};
 
@@ -87,20 +102,21 @@ static cfg_opt_t root_opts[] = {CFG_STR("node", "", CFGF_NONE),
 const char *const *
 conf_option_names(void)
 {
-	static const char *names[64];
+	static const char *names[80];
 	static const struct {
 		const char *sec;
 		cfg_opt_t *opts;
 	} secs[] = {{"", root_opts}, {"redis.", redis_opts},
-	    {"policyd.", policyd_opts}, {"limit.", limit_opts}};
-	static char store[64][64];
+	    {"policyd.", policyd_opts}, {"milter.", milter_opts},
+	    {"limit.", limit_opts}};
+	static char store[80][64];
 	size_t s, n = 0;
 	cfg_opt_t *o;
 
 	if (names[0] != NULL)
 		return names;
 	for (s = 0; s < sizeof(secs) / sizeof(secs[0]); s++)
-		for (o = secs[s].opts; o->name != NULL && n < 63; o++) {
+		for (o = secs[s].opts; o->name != NULL && n < 79; o++) {
 			if (o->type == CFGT_SEC)
 				continue;
 			snprintf(store[n], sizeof(store[n]), "%s%s",
@@ -252,6 +268,56 @@ copy_sections(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
 	return 0;
 }
 
+/* mact - an on_* word (validated by confcheck_str) */
+static enum conf_mact
+mact(const char *w)
+{
+	return strcmp(w, "accept") == 0  ? CONF_MACT_ACCEPT
+	    : strcmp(w, "tempfail") == 0 ? CONF_MACT_TEMPFAIL
+	    : strcmp(w, "reject") == 0   ? CONF_MACT_REJECT
+	                                 : CONF_MACT_HOLD;
+}
+
+/* copy_milter - the milter section into c */
+static int
+copy_milter(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
+{
+	cfg_t *m = cfg_getsec(cfg, "milter");
+	unsigned int i;
+
+	if (copy_str(c->milter.socket, sizeof(c->milter.socket),
+	        cfg_getstr(m, "socket"), err, errsize, c->path,
+	        "milter.socket") == -1 ||
+	    copy_str(c->milter.socket_group, sizeof(c->milter.socket_group),
+	        cfg_getstr(m, "socket_group"), err, errsize, c->path,
+	        "milter.socket_group") == -1 ||
+	    copy_str(c->milter.user, sizeof(c->milter.user),
+	        cfg_getstr(m, "user"), err, errsize, c->path,
+	        "milter.user") == -1 ||
+	    copy_str(c->milter.queue_directory,
+	        sizeof(c->milter.queue_directory),
+	        cfg_getstr(m, "queue_directory"), err, errsize, c->path,
+	        "milter.queue_directory") == -1)
+		return -1;
+	c->milter.socket_mode =
+	    (int)strtol(cfg_getstr(m, "socket_mode"), NULL, 8);
+	c->milter.opaque = strcmp(cfg_getstr(m, "privacy"), "full") != 0;
+	if (cfg_size(m, "keys") > CONF_KEYS_MAX)
+		return -1; /* vstr refused it: guards keys[] */
+	for (i = 0; i < cfg_size(m, "keys"); i++)
+		if (copy_str(c->milter.keys[c->milter.nkeys++], CONF_PATH_MAX,
+		        cfg_getnstr(m, "keys", i), err, errsize, c->path,
+		        "milter.keys") == -1)
+			return -1;
+	c->milter.verify = cfg_getbool(m, "verify");
+	c->milter.on_limit = mact(cfg_getstr(m, "on_limit"));
+	c->milter.on_block = mact(cfg_getstr(m, "on_block"));
+	c->milter.on_unattributed = mact(cfg_getstr(m, "on_unattributed"));
+	c->milter.trace_maxlen = cfg_getint(m, "trace_maxlen");
+	c->milter.proc_budget_ms = cfg_getint(m, "proc_budget");
+	return 0;
+}
+
 /* copy_conf - the parsed tree into c; returns 0 or -1 with err set */
 static int
 copy_conf(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
@@ -273,7 +339,8 @@ copy_conf(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
 	        "block_action") == -1)
 		return -1;
 	if (copy_lists(c, cfg, err, errsize) == -1 ||
-	    copy_sections(c, cfg, err, errsize) == -1)
+	    copy_sections(c, cfg, err, errsize) == -1 ||
+	    copy_milter(c, cfg, err, errsize) == -1)
 		return -1;
 	n = cfg_size(cfg, "limit");
 	if (n > CONF_LIMITS_MAX)
@@ -315,6 +382,7 @@ conf_load(const char *path, char *err, size_t errsize)
 	set_validators(cfg, "", root_opts);
 	set_validators(cfg, "redis|", redis_opts);
 	set_validators(cfg, "policyd|", policyd_opts);
+	set_validators(cfg, "milter|", milter_opts);
 	set_validators(cfg, "limit|", limit_opts);
 	cfg_set_validate_func(cfg, "limit", confcheck_limit);
 	cfg_set_validate_func(cfg, "policyd", confcheck_policyd);

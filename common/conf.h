@@ -24,7 +24,16 @@
 /* the action of a limit that sets none */
 #define CONF_DEFAULT_ACTION                                                    \
 	"DEFER_IF_PERMIT 4.7.1 Sending rate limit exceeded, try again later"
-#define CONF_ERR_MAX 512
+#define CONF_ERR_MAX  512
+#define CONF_KEYS_MAX 8
+
+/* what the milter does with a message (on_limit, on_block, ...) */
+enum conf_mact {
+	CONF_MACT_ACCEPT,   /* let it pass (on_unattributed only) */
+	CONF_MACT_HOLD,     /* smfi_quarantine: Postfix's hold queue */
+	CONF_MACT_TEMPFAIL, /* 4xx; sendmail mail stays in the queue */
+	CONF_MACT_REJECT,   /* 5xx over SMTP; hold for local submissions */
+};
 
 enum conf_failure {
 	CONF_FAIL_LOCAL, /* enforce with per-node counters */
@@ -81,6 +90,23 @@ struct conf {
 		long long stats_interval;
 		long long request_timeout;
 	} policyd;
+
+	struct {
+		char socket[CONF_PATH_MAX];
+		int socket_mode;
+		char socket_group[CONF_NAME_MAX];
+		char user[CONF_NAME_MAX];
+		char queue_directory[CONF_PATH_MAX];
+		bool opaque;                             /* privacy = opaque */
+		char keys[CONF_KEYS_MAX][CONF_PATH_MAX]; /* "ID:/path" */
+		int nkeys;
+		bool verify;
+		enum conf_mact on_limit;
+		enum conf_mact on_block;
+		enum conf_mact on_unattributed;
+		long long trace_maxlen;
+		long long proc_budget_ms;
+	} milter;
 
 	struct conf_limit limits[CONF_LIMITS_MAX];
 	int nlimits;

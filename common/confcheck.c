@@ -43,6 +43,8 @@ static const struct numopt {
     {"max_client_ips", 0, 100000, U_NONE},
     {"max_senders", 0, 100000, U_NONE},
     {"block_after", 0, 1000000, U_NONE},
+    {"trace_maxlen", 0, 100000000, U_NONE},
+    {"proc_budget", 1, 1000, U_MSEC},
 };
 
 static const struct numopt *
@@ -153,7 +155,62 @@ str_maxlen(const char *name)
 		return CONF_ACTION_MAX;
 	if (strcmp(name, "exempt_users") == 0)
 		return SUBJECT_RAW_MAX;
+	if (strncmp(name, "on_", 3) == 0 || strcmp(name, "privacy") == 0)
+		return 16;
 	return CONF_PATH_MAX - 1;
+}
+
+/* key_spec_valid - "ID:/path" with ID of 1..15 [A-Za-z0-9_-] */
+static bool
+key_spec_valid(const char *s)
+{
+	size_t idlen = strspn(s,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+
+	return idlen >= 1 && idlen <= 15 && s[idlen] == ':' &&
+	    s[idlen + 1] == '/';
+}
+
+/* milter_str_bad - the milter section's own words; true (and an error
+ * reported) when raw is not acceptable for name */
+static bool
+milter_str_bad(cfg_t *cfg, const char *name, const char *raw, const char *v)
+{
+	bool unattr = strcmp(name, "on_unattributed") == 0;
+
+	if (strncmp(name, "on_", 3) == 0 && strcmp(name, "on_failure") != 0 &&
+	    strcmp(raw, "hold") != 0 && strcmp(raw, "tempfail") != 0 &&
+	    (unattr || strcmp(raw, "reject") != 0) &&
+	    (!unattr || strcmp(raw, "accept") != 0)) {
+		cfg_error(cfg, "%s: '%s' is not %s", name, v,
+		    unattr ? "accept, hold or tempfail"
+		           : "hold, tempfail or reject");
+		return true;
+	}
+	if (strcmp(name, "privacy") == 0 && strcmp(raw, "opaque") != 0 &&
+	    strcmp(raw, "full") != 0) {
+		cfg_error(cfg, "privacy: '%s' is not opaque or full", v);
+		return true;
+	}
+	if (strcmp(name, "keys") == 0 && !key_spec_valid(raw)) {
+		cfg_error(cfg,
+		    "keys: '%s' is not ID:/PATH (ID: 1-15 of "
+		    "[A-Za-z0-9_-])",
+		    v);
+		return true;
+	}
+	if (strcmp(name, "queue_directory") == 0 && raw[0] != '/') {
+		cfg_error(
+		    cfg, "queue_directory: '%s' is not an absolute path", v);
+		return true;
+	}
+	if (strcmp(name, "socket") == 0 && strncmp(raw, "unix:/", 6) != 0 &&
+	    strncmp(raw, "inet:", 5) != 0 && strncmp(raw, "inet6:", 6) != 0) {
+		cfg_error(
+		    cfg, "socket: '%s' is not unix:/PATH or inet:PORT@HOST", v);
+		return true;
+	}
+	return false;
 }
 
 /* vstr - validate one string option as it is parsed */
@@ -165,6 +222,10 @@ confcheck_str(cfg_t *cfg, cfg_opt_t *opt)
 	size_t max = str_maxlen(name);
 	struct subject_opts so = {32, 128};
 
+	if (strcmp(name, "keys") == 0 && n > CONF_KEYS_MAX) {
+		cfg_error(cfg, "keys: more than %d keys", CONF_KEYS_MAX);
+		return -1;
+	}
 	if (strncmp(name, "exempt_", 7) == 0 && n > CONF_EXEMPT_MAX) {
 		cfg_error(
 		    cfg, "%s: more than %d entries", name, CONF_EXEMPT_MAX);
@@ -255,6 +316,8 @@ confcheck_str(cfg_t *cfg, cfg_opt_t *opt)
 			    v);
 			return -1;
 		}
+		if (milter_str_bad(cfg, name, raw, v))
+			return -1;
 		if (strcmp(name, "server") == 0 &&
 		    strncmp(raw, "unix:/", 6) != 0 &&
 		    strrchr(raw, ':') == NULL) {

@@ -95,6 +95,23 @@ static const struct {
      "012345678901234567890123456789\"\n",
         1, "node"},
     {"redis {\n  prefix = \"a b\"\n}\n", 2, "prefix"},
+    {"milter {\n  privacy = \"none\"\n}\n", 2, "privacy"},
+    {"milter {\n  on_limit = \"accept\"\n}\n", 2, "on_limit"},
+    {"milter {\n  on_block = \"HOLD\"\n}\n", 2, "on_block"},
+    {"milter {\n  on_unattributed = \"reject\"\n}\n", 2, "on_unattributed"},
+    {"milter {\n  keys = {\"/etc/k\"}\n}\n", 2, "keys"},
+    {"milter {\n  keys = {\"1:rel\"}\n}\n", 2, "keys"},
+    {"milter {\n  keys = {\"0123456789abcdef:/k\"}\n}\n", 2, "keys"},
+    {"milter {\n  keys = {\"1:/a\",\"2:/a\",\"3:/a\",\"4:/a\",\"5:/a\","
+     "\"6:/a\",\"7:/a\",\"8:/a\",\"9:/a\"}\n}\n",
+        2, "keys"},
+    {"milter {\n  queue_directory = \"spool\"\n}\n", 2, "queue_directory"},
+    {"milter {\n  socket = \"/run/m.sock\"\n}\n", 2, "socket"},
+    {"milter {\n  socket_mode = \"660\"\n}\n", 2, "socket_mode"},
+    {"milter {\n  verify = maybe\n}\n", 2, "verify"},
+    {"milter {\n  trace_maxlen = -1\n}\n", 2, "trace_maxlen"},
+    {"milter {\n  proc_budget = 2s\n}\n", 2, "proc_budget"},
+    {"milter {\n  proc_budget = 0\n}\n", 2, "proc_budget"},
 };
 
 /*
@@ -212,6 +229,21 @@ minimal(void)
 	is_int(c->subject.ipv6_prefix, 64, "default ipv6_prefix 64");
 	ok(!c->dryrun, "default mode enforce");
 	ok(c->node[0] != '\0', "node defaults to something");
+	is_str(c->milter.socket, "unix:/run/floodgate/milter.sock",
+	    "default milter.socket");
+	is_int(c->milter.socket_mode, 0660, "default milter.socket_mode");
+	is_str(c->milter.socket_group, "postfix", "default socket_group");
+	is_str(c->milter.queue_directory, "/var/spool/postfix",
+	    "default queue_directory");
+	ok(c->milter.opaque, "default privacy opaque");
+	is_int(c->milter.nkeys, 0, "no keys by default");
+	ok(!c->milter.verify, "verify off by default");
+	is_int(c->milter.on_limit, CONF_MACT_HOLD, "default on_limit hold");
+	is_int(c->milter.on_block, CONF_MACT_HOLD, "default on_block hold");
+	is_int(c->milter.on_unattributed, CONF_MACT_ACCEPT,
+	    "default on_unattributed accept");
+	is_int(c->milter.trace_maxlen, 100000, "default trace_maxlen");
+	is_int(c->milter.proc_budget_ms, 50, "default proc_budget 50 ms");
 	is_str(c->path, path, "path kept");
 	conf_free(c);
 }
@@ -334,6 +366,23 @@ others(void)
 	c = load("", err, sizeof(err));
 	ok(c != NULL && c->nlimits == 0 && c->policyd.nlisten == 1,
 	    "an empty file loads with defaults (%s)", err);
+	conf_free(c);
+	c = load(
+	    "milter {\n  socket = \"inet:8891@127.0.0.1\"\n"
+	    "  privacy = \"full\"\n  keys = {\"k2:/etc/a\", \"k1:/etc/b\"}\n"
+	    "  verify = true\n  on_limit = \"reject\"\n"
+	    "  on_block = \"tempfail\"\n  on_unattributed = \"hold\"\n"
+	    "  proc_budget = 200ms\n  trace_maxlen = 0\n}\n",
+	    err, sizeof(err));
+	ok(c != NULL && !c->milter.opaque && c->milter.nkeys == 2 &&
+	        strcmp(c->milter.keys[0], "k2:/etc/a") == 0 &&
+	        c->milter.verify && c->milter.on_limit == CONF_MACT_REJECT &&
+	        c->milter.on_block == CONF_MACT_TEMPFAIL &&
+	        c->milter.on_unattributed == CONF_MACT_HOLD &&
+	        c->milter.proc_budget_ms == 200 &&
+	        c->milter.trace_maxlen == 0 &&
+	        strcmp(c->milter.socket, "inet:8891@127.0.0.1") == 0,
+	    "a milter section is read (%s)", err);
 	conf_free(c);
 }
 
