@@ -9,8 +9,6 @@
  */
 #include <sys/types.h>
 
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +22,7 @@
 #include "limiter.h"
 #include "local.h"
 #include "log.h"
+#include "priv.h"
 #include "server.h"
 #include "store.h"
 #include "version.h"
@@ -53,18 +52,12 @@ usage(void)
 static void
 drop_privileges(const char *user)
 {
-	struct passwd *pw;
+	char err[128];
 
-	if (user[0] == '\0') {
-		if (geteuid() == 0)
-			log_warnx("running as root: set policyd.user");
-		return;
-	}
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("policyd.user: no such user %s", user);
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1)
-		fatal("cannot become user %s", user);
+	if (user[0] == '\0' && geteuid() == 0)
+		log_warnx("running as root: set policyd.user");
+	if (priv_drop(user, err, sizeof(err)) == -1)
+		fatalx("policyd.%s", err);
 }
 
 static void

@@ -10,7 +10,7 @@ use IO::Socket::UNIX;
 use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use Exporter 'import';
-our @EXPORT = qw(tmpdir start_redis stop_redis start_policyd stop_policyd
+our @EXPORT = qw(tmpdir start_redis stop_redis start_policyd stop_policyd start_milter stop_milter
     write_conf policy_client ask redis wait_until free_port rcpt_req
     log_since log_size);
 
@@ -60,10 +60,10 @@ sub spawn {
 }
 
 sub reap {
-    my ($name, $sig) = @_;
+    my ($name, $sig, $secs) = @_;
     my $pid = delete $procs{$name} or return;
     kill $sig // 'TERM', $pid;
-    my $end = time + 5;
+    my $end = time + ($secs // 5);
     while (time < $end) {
         return $? == 0 if waitpid($pid, WNOHANG) == $pid;
         sleep 0.02;
@@ -110,13 +110,29 @@ sub write_conf {
     return $path;
 }
 
+sub valgrind {
+    return $ENV{FG_VALGRIND} ? ('valgrind', '-q', '--vgdb=no', '--error-exitcode=99',
+        '--leak-check=full', '--errors-for-leak-kinds=definite',
+        '--show-leak-kinds=definite', @_) : ();
+}
+
+# start_milter(NAME, CONF, SOCKET): start it and wait for its unix socket
+sub start_milter {
+    my ($name, $conf, $sock) = @_;
+    spawn($name, valgrind('--child-silent-after-fork=yes'),
+        "$build/floodgate-milter", '-f', '-c', $conf);
+    wait_until(10, sub { -S $sock })
+        or die "$name did not start: " . `cat ${\tmpdir()}/$name.log`;
+    return $procs{$name};
+}
+
+# stop_milter(NAME): TERM; libmilter looks at signals every 5 s
+sub stop_milter { stop_policyd($_[0], 'TERM', 12) }
+
 # start_policyd(NAME, CONF): start it and wait for its first listen socket
 sub start_policyd {
     my ($name, $conf, $port) = @_;
-    my @vg = $ENV{FG_VALGRIND} ? ('valgrind', '-q', '--vgdb=no', '--error-exitcode=99',
-        '--leak-check=full', '--errors-for-leak-kinds=definite',
-        '--show-leak-kinds=definite') : ();
-    spawn($name, @vg, "$build/floodgate-policyd", '-f', '-c', $conf);
+    spawn($name, valgrind(), "$build/floodgate-policyd", '-f', '-c', $conf);
     wait_until(10, sub {
         IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1)
     }) or die "$name did not start: " . `cat ${\tmpdir()}/$name.log`;
@@ -128,8 +144,8 @@ sub start_policyd {
 # its own); true when it exited 0 and its log has no sanitizer report
 # (make SANITIZE=1 check)
 sub stop_policyd {
-    my ($name, $sig) = @_;
-    my $clean = reap($name, $sig // 'TERM');
+    my ($name, $sig, $secs) = @_;
+    my $clean = reap($name, $sig // 'TERM', $secs);
     my $log = log_since($name, 0);
     if ($log =~ /(AddressSanitizer|LeakSanitizer|runtime error:.*|==\d+== \S.*)/) {
         print STDERR "# $name: $1\n", $log =~ s/^/# /mgr;
