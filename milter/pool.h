@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * pool - the milter's Redis connections: synchronous hiredis contexts
+ * shared by libmilter's threads, every connect and command bounded by
+ * redis.timeout, AUTH/SELECT on connect. A failed command drops its
+ * connection and starts a backoff during which pool_get() fails at once,
+ * so a dead Redis costs the callbacks nothing. Up/down changes are logged
+ * once. Thread-safe.
+ */
+#ifndef FG_POOL_H
+#define FG_POOL_H
+
+#include <stdbool.h>
+
+#include <hiredis/hiredis.h>
+
+#include "conf.h"
+
+struct pool;
+
+struct pool_conn {
+	redisContext *c;
+	unsigned int gen; /* the pool's config generation when opened */
+};
+
+struct pool *pool_new(void);
+void pool_free(struct pool *);
+/* pool_get - a connected context for c's redis section, or NULL (down) */
+struct pool_conn *pool_get(struct pool *, const struct conf *);
+/* pool_put - give back; healthy false (an I/O error) drops it and backs off */
+void pool_put(struct pool *, struct pool_conn *, bool healthy);
+bool pool_up(struct pool *);
+
+#endif
