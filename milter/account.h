@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * account - what a stamped message means for the shared state: blocks on
+ * its uid, SASL user and client IP subjects (written by any node, by
+ * policyd or the milter), the uid limits through the shared limiter
+ * script, then one fg:trace entry and a count in the uid's scripts ZSET.
+ * When Redis is unusable the redis.on_failure policy applies, with
+ * per-process counters and the blocks Redis showed recently. Thread-safe.
+ */
+#ifndef FG_ACCOUNT_H
+#define FG_ACCOUNT_H
+
+#include <stdbool.h>
+
+#include "conf.h"
+
+struct account;
+
+struct account_msg {
+	const char *qid, *host, *src;
+	long long uid;    /* -1: unknown */
+	const char *user; /* uid subject value ("" none) */
+	long long pid;
+	const char *exe, *cwd, *script, *claimed, *auth, *sender, *client;
+	const char *label;  /* the member of the uid's scripts ZSET */
+	bool client_counts; /* client is a remote address (ip subject) */
+	int nrcpt;
+	long long size;
+};
+
+struct account_verdict {
+	enum conf_mact act; /* CONF_MACT_ACCEPT: let it pass */
+	char rule[CONF_NAME_MAX];
+	char why[256]; /* for the log and the quarantine reason */
+	bool blocked;  /* a block, not a limit */
+	bool degraded; /* decided without Redis */
+};
+
+struct account *account_new(void);
+void account_free(struct account *);
+/* account_message - decide, count and trace one message */
+void account_message(struct account *, const struct conf *,
+    const struct account_msg *, struct account_verdict *);
+/* account_reconf - the set of limits may have changed */
+void account_reconf(struct account *);
+
+#endif
