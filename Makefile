@@ -96,8 +96,9 @@ run: deps
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/floodgate
-	install -m 755 $(POLICYD) $(DESTDIR)$(SBINDIR)/
-	install -m 644 policyd/floodgate-policyd.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 755 $(POLICYD) $(MILTER) $(DESTDIR)$(SBINDIR)/
+	install -m 644 policyd/floodgate-policyd.8 milter/floodgate-milter.8 \
+	    $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 conf/floodgate.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/floodgate/floodgate.conf ] || \
 	    install -m 640 conf/floodgate.conf \

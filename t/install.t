@@ -16,7 +16,9 @@ my $make = "make -s -C $top O=$o DESTDIR=$dest PREFIX=/opt/fg install 2>&1";
 my $out = `$make`;
 is($?, 0, 'make install succeeds') or diag($out);
 for my $f (qw(opt/fg/sbin/floodgate-policyd
+              opt/fg/sbin/floodgate-milter
               opt/fg/share/man/man8/floodgate-policyd.8
+              opt/fg/share/man/man8/floodgate-milter.8
               opt/fg/share/man/man5/floodgate.conf.5
               etc/floodgate/floodgate.conf)) {
     ok(-f "$dest/$f", "installs /$f");

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * floodgate-milter - a Postfix milter (smtpd_milters and non_smtpd_milters)
+ * that attributes every message to the Unix user and process that sent
+ * it, stamps and traces it, and limits and blocks per uid through the
+ * Redis shared with floodgate-policyd.
+ *
+ * main: options, config, the privileged helper (forked before any
+ * thread), the socket (opened before privileges are dropped), SIGUSR1
+ * reload in a thread of its own (libmilter's signal thread takes HUP, INT
+ * and TERM as "stop"). The callbacks live in filter.c.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+#include "account.h"
+#include "filter.h"
+#include "helper.h"
+#include "limiter.h"
+#include "log.h"
+#include "mconf.h"
+#include "priv.h"
+#include "version.h"
+
+static const char *conf_path = FLOODGATE_CONF;
+static struct account *milter_acct;
+
+static __dead void
+usage(void)
+{
+	fprintf(
+	    stderr, "usage: floodgate-milter [-f] [-n] [-v] [-c FILE] [-V]\n");
+	exit(2);
+}
+
+/* reload_thread - SIGUSR1 loads the file again; a broken one is refused */
+static void *
+reload_thread(void *arg)
+{
+	sigset_t *set = arg;
+	struct mconf *m, *old;
+	char err[CONF_ERR_MAX];
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if ((m = mconf_read(conf_path, err, sizeof(err))) == NULL) {
+			log_warnx(
+			    "reload failed, keeping the old config: %s", err);
+			continue;
+		}
+		old = mconf_get();
+		if (old != NULL &&
+		    (strcmp(old->c->milter.socket, m->c->milter.socket) != 0 ||
+		        strcmp(old->c->milter.user, m->c->milter.user) != 0 ||
+		        strcmp(old->c->milter.queue_directory,
+		            m->c->milter.queue_directory) != 0))
+			log_warnx("reload: socket, user and queue_directory "
+			          "changes need a restart");
+		mconf_put(old);
+		mconf_install(m);
+		account_reconf(milter_acct);
+		log_info("reloaded %s (%d limits, %d keys%s)", conf_path,
+		    m->c->nlimits, m->nkeys, m->c->dryrun ? ", dry-run" : "");
+	}
+	return NULL;
+}
+
+/* open_socket - the milter socket with its mode and group; fatal on error */
+static void
+open_socket(const struct conf *c)
+{
+	const char *spec = c->milter.socket;
+	const char *path = strncmp(spec, "unix:", 5) == 0 ? spec + 5 : NULL;
+	struct group *gr = NULL;
+	char dir[CONF_PATH_MAX], *slash;
+
+	if (path != NULL) {
+		snprintf(dir, sizeof(dir), "%s", path);
+		if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+			*slash = '\0';
+			if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+				fatal("milter.socket: mkdir %s", dir);
+		}
+	}
+	if (c->milter.socket_group[0] != '\0' &&
+	    (gr = getgrnam(c->milter.socket_group)) == NULL)
+		fatalx(
+		    "milter.socket_group: no group %s", c->milter.socket_group);
+	if (smfi_setconn((char *)spec) == MI_FAILURE)
+		fatalx("milter.socket: cannot use %s", spec);
+	umask(0777 & ~c->milter.socket_mode);
+	if (smfi_opensocket(true) == MI_FAILURE)
+		fatalx("milter.socket: cannot open %s", spec);
+	umask(022);
+	if (path != NULL &&
+	    (chmod(path, (mode_t)c->milter.socket_mode) == -1 ||
+	        (gr != NULL && chown(path, (uid_t)-1, gr->gr_gid) == -1)))
+		fatal("milter.socket: %s", path);
+}
+
+int
+main(int argc, char *argv[])
+{
+	bool foreground = false, check = false;
+	char err[CONF_ERR_MAX];
+	struct mconf *m;
+	pthread_t tid;
+	sigset_t set;
+	int ch, verbose = 0, rc;
+
+	while ((ch = getopt(argc, argv, "c:fnvV")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("floodgate-milter %s\n", FLOODGATE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("floodgate-milter", foreground || check, verbose);
+	if ((m = mconf_read(conf_path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "floodgate-milter: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: ok (%d limits, %d keys)\n", conf_path,
+		    m->c->nlimits, m->nkeys);
+		mconf_install(m);
+		mconf_put(m);
+		return 0;
+	}
+	if (limiter_init() == -1)
+		fatalx("limiter: cannot hash the script");
+	signal(SIGPIPE, SIG_IGN);
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	mconf_install(m);
+	if (m->nkeys == 0)
+		log_warnx("milter.keys is empty: stamps are not signed");
+	if (helper_start(m->c, m->c->milter.user, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if ((milter_acct = account_new()) == NULL)
+		fatalx("out of memory");
+	if (smfi_register(*filter_desc(milter_acct)) == MI_FAILURE)
+		fatalx("smfi_register failed");
+	open_socket(m->c);
+	if (m->c->milter.user[0] == '\0' && geteuid() == 0)
+		log_warnx("running as root: set milter.user");
+	if (priv_drop(m->c->milter.user, err, sizeof(err)) == -1)
+		fatalx("milter.%s", err);
+
+	/*
+	 * Every thread inherits this mask: SIGUSR1 goes to the reload thread
+	 * only, HUP/INT/TERM to libmilter's signal thread (sigwait) only, so
+	 * no signal ever takes its default action in another thread.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	if (pthread_create(&tid, NULL, reload_thread, &set) != 0)
+		fatalx("cannot start the reload thread");
+	pthread_detach(tid);
+	log_info("started %s: %d limits, socket %s, redis %s%s",
+	    FLOODGATE_VERSION, m->c->nlimits, m->c->milter.socket,
+	    m->c->redis.server, m->c->dryrun ? ", dry-run" : "");
+	rc = smfi_main();
+	log_info("stopping");
+	helper_stop();
+	return rc == MI_SUCCESS ? 0 : 1;
+}

@@ -1,0 +1,206 @@
+#!/usr/bin/perl
+# SPDX-License-Identifier: BSD-2-Clause
+# floodgate-milter on a real Postfix (smtpd_milters and non_smtpd_milters):
+# SMTP over loopback from a test user's process is stamped with its uid,
+# pid, executable and directory; sendmail by another user with that uid;
+# forged stamps are removed; a PHP-style claim is recorded as claimed; the
+# trace stream and the scripts ZSET name the sender; a uid over its limit
+# is held (postqueue -j) and released with postsuper -H; a sasl block
+# written for policyd is honoured; with Redis down mail still flows and
+# local limits apply.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use Test::More;
+use POSIX qw(getcwd);
+use FG;
+use FGPostfix;
+
+$> == 0 or BAIL_OUT('t/milter.t runs Postfix and needs root');
+my ($u1, $u2) = ('fgtest1', 'fgtest2');
+my $uid1 = FGPostfix::test_user($u1);
+my $uid2 = FGPostfix::test_user($u2);
+my $dir = tmpdir();
+my $sock = start_redis();
+my $msock = "$dir/milter.sock";
+
+# a signing key, mode 0600
+my $key = "$dir/stamp.key";
+open my $kf, '>', $key or die;
+print $kf "0123456789abcdef0123456789abcdef\n";
+close $kf;
+chmod 0600, $key;
+
+my $pf = FGPostfix->new('mil', sasl => { carol => 'carolpw' },
+    main => <<"EOF2");
+smtpd_milters = unix:$msock
+non_smtpd_milters = \$smtpd_milters
+milter_default_action = tempfail
+EOF2
+
+my $conf = write_conf('milter.conf', <<"EOF2");
+node = "web1"
+redis {
+    server = "unix:$sock"
+    timeout = 300ms
+}
+milter {
+    socket = "unix:$msock"
+    user = "nobody"
+    queue_directory = "$pf->{spool}"
+    privacy = "full"
+    keys = { "k1:$key" }
+}
+limit "uid-hour" {
+    subject     = "uid"
+    window      = 1h
+    messages    = 3
+    block_after = 2
+}
+EOF2
+start_milter('milter', $conf, $msock);
+ok($pf->start, 'Postfix with the milter starts');
+
+my $n = 0;
+# stamp_of(TEXT): the X-Floodgate-Origin header of a delivered message
+sub stamps_of {
+    my ($text) = @_;
+    my ($head) = split /\r?\n\r?\n/, $text, 2;
+    $head =~ s/\r?\n[ \t]+/ /g;
+    return $head =~ /^X-Floodgate-Origin: (.*)$/mig;
+}
+sub delivered {
+    my ($id) = @_;
+    my @m;
+    wait_until(15, sub { @m = $pf->sink_find(qr/^X-Test-Id: \Q$id\E$/m); @m });
+    return $m[0];
+}
+sub message {
+    my ($id, @hdr) = @_;
+    return join('', map { "$_\n" } "From: t\@fg.test", 'To: r@example.net',
+        "Subject: $id", "Message-ID: <$id\@fg.test>", "X-Test-Id: $id", @hdr)
+        . "\nbody $id\n";
+}
+
+# 1. SMTP over loopback from a process of fgtest1, in its own directory
+my $work = "$dir/site1";
+mkdir $work;
+chmod 0755, $work;
+my $client = "$work/send.pl";
+open my $cf, '>', $client or die;
+print $cf <<'EOF2';
+use IO::Socket::INET;
+my ($port, $id) = @ARGV;
+my $s = IO::Socket::INET->new("127.0.0.1:$port") or die "connect: $!";
+my $r = sub { my $l; do { $l = <$s> } while $l =~ /^\d{3}-/; $l };
+my $c = sub { print $s "$_[0]\r\n"; $r->() };
+$r->();
+$c->('EHLO client.fg.test');
+$c->('MAIL FROM:<site@fg.test>');
+$c->('RCPT TO:<r@example.net>');
+$c->('DATA');
+print $s "Subject: $id\r\nMessage-ID: <$id\@fg.test>\r\nX-Test-Id: $id\r\n\r\nhello\r\n";
+my $end = $c->('.');
+$c->('QUIT');
+print $end;
+EOF2
+close $cf;
+chmod 0755, $client;
+my $pid = open(my $ch, '-|') // die;
+if (!$pid) {
+    chdir $work or die;
+    exec 'setpriv', "--reuid=$u1", "--regid=$u1", '--init-groups',
+        '/usr/bin/perl', $client, $pf->{smtp}, 'tcp1';
+    exit 127;
+}
+my $reply = do { local $/; <$ch> };
+close $ch;
+like($reply, qr/^250 /, 'the local SMTP client sent its message');
+my $m = delivered('tcp1');
+ok($m, 'delivered to the sink');
+my @st = stamps_of($m // '');
+is(scalar @st, 1, 'one stamp');
+like($st[0] // '', qr/^v=1; h=web1; src=smtp-local; uid=$uid1; user=$u1; pid=$pid; exe=\/usr\/bin\/perl[^;]*; cwd=\Q$work\E; script=\Q$client\E;/,
+    'stamped with the uid, pid, exe, cwd and script of the client');
+like($st[0] // '', qr/; k=k1; b=[A-Za-z0-9+\/=]{44}$/, 'and signed with key k1');
+
+# 2. sendmail by fgtest2, with a PHP-style claimed script
+is($pf->sendmail_as($u2, message('sm1',
+    'X-PHP-Originating-Script: 4242:contact.php'), '-t'), 0,
+    'sendmail as fgtest2 succeeds');
+$m = delivered('sm1');
+@st = stamps_of($m // '');
+is(scalar @st, 1, 'one stamp on the sendmail message');
+like($st[0] // '', qr/^v=1; h=web1; src=sendmail; uid=$uid2; user=$u2; claimed=4242:contact\.php;/,
+    'sendmail: uid from the queue file, the PHP header only as a claim');
+my $trace = redis('XREVRANGE', 'fg:trace', '+', '-', 'COUNT', '1');
+like($trace, qr/\nuser\n$u2\n/, 'the trace entry names the user');
+like($trace, qr/\nclaimed\n4242:contact\.php\n/, 'and the claim as a claim');
+is(redis('ZREVRANGE', "fg:{uid:$u2}:scripts", '0', '0'), 'contact.php',
+    'the scripts ZSET names the claimed script');
+is(redis('ZREVRANGE', "fg:{uid:$u1}:scripts", '0', '0'), $client,
+    'and the script of the SMTP client');
+
+# 3. a forged stamp is removed, only the genuine one is delivered
+my ($rc, $out) = $pf->swaks('--from', 'x@fg.test', '--to', 'r@example.net',
+    '--header', 'X-Test-Id: forged', '--add-header',
+    'X-Floodgate-Origin: v=1; h=web1; src=sendmail; uid=0; user=root; k=k1; b=AAAA',
+    '--add-header', 'x-floodgate-origin: v=1; uid=0');
+is($rc, 0, 'a message with two forged stamps is accepted');
+$m = delivered('forged');
+@st = stamps_of($m // '');
+is(scalar @st, 1, 'only one stamp is delivered');
+unlike($st[0] // '', qr/src=sendmail|b=AAAA/, 'the forged ones are gone');
+like($st[0] // '', qr/^v=1; h=web1; src=smtp-local;/, 'the genuine one is there');
+like(log_since('milter', 0), qr/qid=\w+ src=smtp-local .*stamps_removed=2/,
+    'the removal is logged');
+
+# 4. per-uid limit: fgtest2 has sent 1 of 3; the 4th and later are held
+for my $i (2 .. 5) {
+    $pf->sendmail_as($u2, message("lim$i"), '-t');
+}
+ok(wait_until(20, sub { my @q = grep { $_->{queue_name} eq 'hold' } $pf->queue; @q == 2 }),
+    'two messages over the uid limit sit in the hold queue');
+ok(wait_until(15, sub { delivered('lim3') }), 'the 3rd message was delivered');
+like(log_since('milter', 0), qr/qid=\w+ src=sendmail uid=$uid2 .*action=hold rule=uid-hour why="uid:$u2 over limit/,
+    'the hold is logged with the rule');
+my %blk = split /\n/, redis('HGETALL', "fg:{uid:$u2}:block");
+is($blk{rule}, 'uid-hour', 'the second denial blocked the uid');
+is($blk{by}, 'milter', 'written by the milter');
+redis('DEL', "fg:{uid:$u2}:block", "fg:{uid:$u2}");
+system('postsuper', '-c', $pf->{etc}, '-H', 'ALL');
+system('postqueue', '-c', $pf->{etc}, '-f');
+ok(wait_until(20, sub { delivered('lim4') && delivered('lim5') }),
+    'postsuper -H released them to the sink');
+
+# 5. a sasl block written by policyd is honoured (held)
+redis('HSET', 'fg:{sasl:carol}:block', 'rule', 'sasl-hour', 'reason',
+    'messages 101 > 100', 'by', 'policyd');
+($rc) = $pf->swaks('--auth', 'PLAIN', '--auth-user', 'carol',
+    '--auth-password', 'carolpw', '--from', 'carol@fg.test',
+    '--to', 'r@example.net', '--header', 'X-Test-Id: carol1');
+is($rc, 0, 'the blocked account\'s message is accepted by SMTP');
+ok(wait_until(10, sub { grep { $_->{queue_name} eq 'hold' } $pf->queue }),
+    'and held');
+like(log_since('milter', 0), qr/src=smtp-local .*auth="carol".*action=hold rule=sasl-hour why="sasl:carol blocked/,
+    'because of the sasl block');
+system('postsuper', '-c', $pf->{etc}, '-d', 'ALL', 'hold');
+
+# 6. Redis down: mail flows within the timeout, the local uid limit holds
+stop_redis();
+my $t0 = time;
+for my $i (1 .. 5) {
+    $pf->sendmail_as($u1, message("down$i"), '-t');
+}
+ok(wait_until(20, sub { delivered('down3') }), 'mail flows with Redis down');
+ok(wait_until(20, sub { my @q = grep { $_->{queue_name} eq 'hold' } $pf->queue; @q == 2 }),
+    'the local uid limit holds the 4th and 5th');
+like(log_since('milter', 0), qr/redis: down/, 'the outage is logged');
+like(log_since('milter', 0), qr/src=sendmail uid=$uid1 .*action=hold degraded=1/,
+    'held in degraded mode');
+unlike($pf->maillog, qr/(fatal|panic):/, 'no fatal or panic in the Postfix log');
+
+ok($pf->stop, 'Postfix stops');
+ok(stop_milter('milter'), 'the milter exits cleanly on SIGTERM');
+done_testing();
