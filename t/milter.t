@@ -169,7 +169,7 @@ my %blk = split /\n/, redis('HGETALL', "fg:{uid:$u2}:block");
 is($blk{rule}, 'uid-hour', 'the second denial blocked the uid');
 is($blk{by}, 'milter', 'written by the milter');
 redis('DEL', "fg:{uid:$u2}:block", "fg:{uid:$u2}");
-system('postsuper', '-c', $pf->{etc}, '-H', 'ALL');
+system("postsuper -c $pf->{etc} -H ALL >/dev/null 2>&1");
 system('postqueue', '-c', $pf->{etc}, '-f');
 ok(wait_until(20, sub { delivered('lim4') && delivered('lim5') }),
     'postsuper -H released them to the sink');
@@ -185,9 +185,68 @@ ok(wait_until(10, sub { grep { $_->{queue_name} eq 'hold' } $pf->queue }),
     'and held');
 like(log_since('milter', 0), qr/src=smtp-local .*auth="carol".*action=hold rule=sasl-hour why="sasl:carol blocked/,
     'because of the sasl block');
-system('postsuper', '-c', $pf->{etc}, '-d', 'ALL', 'hold');
+system("postsuper -c $pf->{etc} -d ALL hold >/dev/null 2>&1");
 
-# 6. Redis down: mail flows within the timeout, the local uid limit holds
+# 6. reload: opaque stamps, verify keeps a genuine upstream stamp, and
+#    on_block = reject refuses SMTP but still only holds a sendmail message
+my $tcp1 = delivered('tcp1');
+my ($genuine) = stamps_of($tcp1);
+my $off = log_size('milter');
+write_conf('milter.conf', <<"EOF2");
+node = "web1"
+redis {
+    server = "unix:$sock"
+    timeout = 300ms
+}
+milter {
+    socket = "unix:$msock"
+    user = "nobody"
+    queue_directory = "$pf->{spool}"
+    privacy = "opaque"
+    keys = { "k1:$key" }
+    verify = true
+    on_block = "reject"
+}
+limit "uid-hour" {
+    subject     = "uid"
+    window      = 1h
+    messages    = 3
+    block_after = 2
+}
+EOF2
+chown scalar(getpwnam('nobody')), -1, $key; # read again after the drop
+kill 'USR1', FG::pid('milter');
+ok(wait_until(10, sub { log_since('milter', $off) =~ /reloaded .*\(1 limits, 1 keys\)/ }),
+    'SIGUSR1 takes the new config');
+($rc, $out) = $pf->swaks('--from', 'site@fg.test', '--to', 'r@example.net',
+    '--header', 'X-Test-Id: relay1', '--header', 'Message-Id: <tcp1@fg.test>',
+    '--add-header', "X-Floodgate-Origin: $genuine",
+    '--add-header', 'X-Floodgate-Origin: v=1; h=web1; src=sendmail; uid=0; k=k1; b=CvMjgyuJ80hSlse/oVNCF7JUyd4Gdkyoe4Y1SYYNpig=');
+is($rc, 0, 'a relayed message with a genuine and a forged stamp is accepted');
+@st = stamps_of(delivered('relay1') // '');
+is(scalar @st, 2, 'verify: two stamps delivered');
+like($st[0] // '', qr/^v=1; h=web1; src=smtp-local; u=[0-9a-f]{16}; q=\w+; t=\d+; k=k1; b=\S{44}$/,
+    'the new one on top, opaque: a keyed uid hash, no names');
+is($st[1] // '', $genuine, 'the genuine upstream stamp is kept as it was');
+like(log_since('milter', $off), qr/src=smtp-local .*stamps_removed=1 /,
+    'only the forged one is removed');
+($rc, $out) = $pf->swaks('--auth', 'PLAIN', '--auth-user', 'carol',
+    '--auth-password', 'carolpw', '--from', 'carol@fg.test',
+    '--to', 'r@example.net', '--header', 'X-Test-Id: carol2');
+like($out, qr/<\*\*\s+550 5\.7\.1 Sending suspended for abuse/,
+    'on_block = reject: the blocked SMTP account gets 550 5.7.1');
+redis('HSET', "fg:{uid:$u2}:block", 'rule', 'admin', 'by', 'admin');
+is($pf->sendmail_as($u2, message('smblk'), '-t'), 0, 'sendmail by a blocked uid');
+ok(wait_until(10, sub { grep { $_->{queue_name} eq 'hold' } $pf->queue }),
+    'is held, not rejected (a non-SMTP reject would bounce)');
+like(log_since('milter', $off), qr/src=sendmail uid=$uid2 .*action=hold rule=admin/,
+    'and logged as held');
+my @bounces = $pf->sink_find(qr/smblk|Undelivered Mail/);
+is(scalar @bounces, 0, 'nothing bounced');
+system("postsuper -c $pf->{etc} -d ALL hold >/dev/null 2>&1");
+redis('DEL', "fg:{uid:$u2}:block", 'fg:{sasl:carol}:block');
+
+# 7. Redis down: mail flows within the timeout, the local uid limit holds
 stop_redis();
 my $t0 = time;
 for my $i (1 .. 5) {
