@@ -206,6 +206,7 @@ milter {
     keys = { "k1:$key" }
     verify = true
     on_block = "reject"
+    on_unattributed = "hold"
 }
 limit "uid-hour" {
     subject     = "uid"
@@ -245,6 +246,17 @@ my @bounces = $pf->sink_find(qr/smblk|Undelivered Mail/);
 is(scalar @bounces, 0, 'nothing bounced');
 system("postsuper -c $pf->{etc} -d ALL hold >/dev/null 2>&1");
 redis('DEL', "fg:{uid:$u2}:block", 'fg:{sasl:carol}:block');
+# a local address the kernel knows no socket for (XCLIENT stands in for
+# a client that vanished or lives elsewhere): on_unattributed applies
+($rc, $out) = $pf->swaks('--xclient', 'ADDR=127.0.0.5 PORT=5555',
+    '--from', 'x@fg.test', '--to', 'r@example.net',
+    '--header', 'X-Test-Id: unattr');
+is($rc, 0, 'an unattributed local client is accepted by SMTP');
+ok(wait_until(10, sub { grep { $_->{queue_name} eq 'hold' } $pf->queue }),
+    'on_unattributed = hold: and held');
+like(log_since('milter', $off), qr/client=127\.0\.0\.5 .*action=hold rule=- why="unattributed: sock_diag: /,
+    'logged as unattributed, with the reason');
+system("postsuper -c $pf->{etc} -d ALL hold >/dev/null 2>&1");
 
 # 7. Redis down: mail flows within the timeout, the local uid limit holds
 stop_redis();
