@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# FGCluster: a two-node mail cluster on one machine for the scenario tests
+# (issue 4): one shared redis-server; per node ("a", "b") a real Postfix
+# with floodgate-policyd in smtpd_recipient_restrictions and
+# floodgate-milter in smtpd_milters and non_smtpd_milters, and its own
+# smtp-sink. Everything lives in the test's temp dir and /var/tmp and is
+# torn down by FG's and FGPostfix's END blocks, even on failure.
+#
+#   my $c = FGCluster->new(limits => $text, sasl => { u => 'pw' });
+#   $c->pf('a')->swaks(...);   $c->delivered;   $c->held;
+package FGCluster;
+use strict;
+use warnings;
+use FindBin;
+use FG;
+use FGPostfix;
+
+# node_conf: the floodgate.conf of one node, as README documents it
+sub node_conf {
+    my ($self, $n) = @_;
+    my $nd = $self->{nodes}{$n};
+    return <<"EOF";
+node = "node-$n"
+$self->{top}
+redis {
+    server = "unix:$self->{redis}"
+    timeout = 300ms
+}
+policyd {
+    listen = { "inet:127.0.0.1:$nd->{pport}" }
+}
+milter {
+    socket = "unix:$nd->{msock}"
+    user = "nobody"
+    queue_directory = "$nd->{pf}{spool}"
+    privacy = "full"
+    keys = { "k1:$self->{key}" }
+$self->{milter}}
+$self->{limits}
+EOF
+}
+
+# new(limits => TEXT, milter => TEXT, top => TEXT, sasl => {user => pw})
+sub new {
+    my ($class, %o) = @_;
+    my $dir = tmpdir();
+    my $self = bless { limits => $o{limits} // '', milter => $o{milter} // '',
+        top => $o{top} // '', redis => start_redis(),
+        key => "$dir/stamp.key", nodes => {} }, $class;
+    open my $kf, '>', $self->{key} or die;
+    print $kf "cluster-secret-0123456789abcdef\n";
+    close $kf;
+    chmod 0600, $self->{key};
+    chown scalar(getpwnam('nobody')), -1, $self->{key};
+    for my $n ('a', 'b') {
+        my $nd = $self->{nodes}{$n} = { name => $n,
+            pport => free_port(), msock => "$dir/milter-$n.sock" };
+        $nd->{pf} = FGPostfix->new($n, sasl => $o{sasl} // {},
+            main => <<"EOF");
+smtpd_recipient_restrictions =
+    check_policy_service { inet:127.0.0.1:$nd->{pport}, default_action=DUNNO }
+    permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
+smtpd_milters = unix:$nd->{msock}
+non_smtpd_milters = \$smtpd_milters
+milter_default_action = tempfail
+EOF
+        $nd->{conf} = write_conf("node-$n.conf", $self->node_conf($n));
+        start_policyd("policyd-$n", $nd->{conf}, $nd->{pport});
+        start_milter("milter-$n", $nd->{conf}, $nd->{msock});
+        $nd->{pf}->start or die "postfix $n did not start";
+    }
+    return $self;
+}
+
+sub node { $_[0]{nodes}{$_[1]} }
+sub pf   { $_[0]{nodes}{$_[1]}{pf} }
+
+# delivered: { X-Test-Id => [node, ...] } over both sinks
+sub delivered {
+    my ($self) = @_;
+    my %seen;
+    for my $n ('a', 'b') {
+        for my $m ($self->pf($n)->sink_find(qr/^X-Test-Id: /m)) {
+            push @{ $seen{$1} }, $n if $m =~ /^X-Test-Id: (\S+)/m;
+        }
+    }
+    return \%seen;
+}
+
+# message_of(ID): the delivered text of message ID (first sink holding it)
+sub message_of {
+    my ($self, $id) = @_;
+    for my $n ('a', 'b') {
+        my ($m) = $self->pf($n)->sink_find(qr/^X-Test-Id: \Q$id\E$/m);
+        return $m if $m;
+    }
+    return;
+}
+
+# wait_delivered(ID...): true once every ID is in a sink
+sub wait_delivered {
+    my ($self, @ids) = @_;
+    return wait_until(30, sub {
+        my $d = $self->delivered;
+        !grep { !$d->{$_} } @ids });
+}
+
+# held(): postqueue -j records in the hold queues of both nodes
+sub held {
+    my ($self) = @_;
+    return grep { $_->{queue_name} eq 'hold' }
+        map { $self->pf($_)->queue } 'a', 'b';
+}
+
+# stamps_of(TEXT): the X-Floodgate-Origin values of a message, unfolded
+sub stamps_of {
+    my ($text) = @_;
+    my ($head) = split /\r?\n\r?\n/, $text // '', 2;
+    $head =~ s/\r?\n[ \t]+/ /g;
+    return $head =~ /^X-Floodgate-Origin: (.*)$/mig;
+}
+
+# redis_cli(LINE): run an admin's redis-cli command line (from README)
+# against the cluster's Redis; its output
+sub redis_cli {
+    my ($self, $line) = @_;
+    $line =~ s/^redis-cli /redis-cli -s $self->{redis} /;
+    open my $sh, '-|', 'bash', '-c', "$line 2>&1" or die;
+    local $/;
+    return scalar <$sh>;
+}
+
+# recipe(RE, FROM => TO ...): the README admin recipe whose comment
+# matches RE, its example subject replaced
+sub recipe {
+    my ($re, %subst) = @_;
+    open my $fh, '<', "$FindBin::Bin/../README" or die "README: $!";
+    my ($line) = grep { /^\s+redis-cli .*#.*$re/ } <$fh>;
+    die "README has no recipe matching $re" unless $line;
+    $line =~ s/^\s+//;
+    $line =~ s/\s+#.*$//s;
+    $line =~ s/\Q$_\E/$subst{$_}/g for keys %subst;
+    return $line;
+}
+
+# stop(): Postfix, milters and policyds; true when all exit cleanly
+sub stop {
+    my ($self) = @_;
+    my $ok = 1;
+    for my $n ('a', 'b') {
+        $ok = 0 unless $self->pf($n)->stop;
+        $ok = 0 unless stop_milter("milter-$n");
+        $ok = 0 unless stop_policyd("policyd-$n");
+    }
+    return $ok;
+}
+
+1;
