@@ -42,6 +42,7 @@ struct dsub {
 	bool counted_in_redis; /* PASS from Redis with increments */
 	bool failed;           /* on_failure = defer applied */
 	bool retried;          /* NOSCRIPT: sent once more with EVAL */
+	bool degraded;         /* decided without Redis */
 };
 
 struct dop {
@@ -174,12 +175,12 @@ log_decision(const struct dop *op, const struct dsub *s, const char *kind,
 	str_escape(what, sizeof(what), s->res.what, strlen(s->res.what));
 	log_info(
 	    "%saction=%s decision=%s rule=%s subject=\"%s:%s\" what=\"%s\" "
-	    "value=%lld limit=%lld client=%s sasl=%s instance=%s state=%s",
+	    "value=%lld limit=%lld client=%s sasl=%s instance=%s state=%s%s",
 	    dry ? "dryrun=1 " : "", act, kind,
 	    s->res.rule[0] ? s->res.rule : "-", subject_type_name(s->req.type),
 	    subj, what, s->res.value, s->res.limit, op->client,
 	    op->sasl[0] ? op->sasl : "-", op->instance[0] ? op->instance : "-",
-	    request_state_name(op->state));
+	    request_state_name(op->state), s->degraded ? " degraded=1" : "");
 }
 
 /* finish - combine the subjects' results, answer, refund, free */
@@ -273,6 +274,7 @@ sub_fallback(struct dop *op, struct dsub *s)
 	long long now = mono_ms();
 
 	d->st.degraded++;
+	s->degraded = true;
 	if (local_blocked(d->local, c, &s->req, now, &s->res))
 		return;
 	switch (c->redis.on_failure) {
