@@ -7,28 +7,41 @@
 #       auth => ['alice', 'alicepw']) or die;
 #   my $reply = $s->send('from@x', 'to@y', FGSmtp::message('id1'));
 #   $s->quit;
+# A session refused before MAIL (greeting, EHLO, XCLIENT, AUTH) returns
+# nothing and leaves the refusing reply in $FGSmtp::error.
 package FGSmtp;
 use strict;
 use warnings;
 use IO::Socket::INET;
 use MIME::Base64 qw(encode_base64);
 
+our $error = ''; # the reply that refused the last failed session
+
 sub new {
     my ($class, $port, %o) = @_;
     my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
         Timeout => 30) or return;
     my $self = bless { s => $s, last => '' }, $class;
-    return unless $self->reply =~ /^220/;
-    return unless $self->cmd('EHLO client.fg.test') =~ /^250/;
+    $error = 'no greeting';
+    $self->reply =~ /^220/ or return $self->fail;
+    $self->cmd('EHLO client.fg.test') =~ /^250/ or return $self->fail;
     if ($o{xclient}) {
-        return unless $self->cmd("XCLIENT $o{xclient}") =~ /^220/;
-        return unless $self->cmd('EHLO client.fg.test') =~ /^250/;
+        $self->cmd("XCLIENT $o{xclient}") =~ /^220/ or return $self->fail;
+        $self->cmd('EHLO client.fg.test') =~ /^250/ or return $self->fail;
     }
     if ($o{auth}) {
         my $tok = encode_base64("\0$o{auth}[0]\0$o{auth}[1]", '');
-        return unless $self->cmd("AUTH PLAIN $tok") =~ /^235/;
+        $self->cmd("AUTH PLAIN $tok") =~ /^235/ or return $self->fail;
     }
     return $self;
+}
+
+# fail: keep the refusing reply in $FGSmtp::error, close, return nothing
+sub fail {
+    my ($self) = @_;
+    $error = $self->{last};
+    close $self->{s};
+    return;
 }
 
 # reply: the last line of a (multi-line) reply, "" on EOF or timeout
