@@ -33,6 +33,11 @@ limit "ip-hour" {
 }
 EOF
 ok($c, 'two nodes with policyd and milter on one Redis');
+# the harness runs conf/postfix-main.cf; README shows the same lines
+my $readme = do { local $/; open my $f, '<', "$FindBin::Bin/../README" or die; <$f> };
+my @lines = grep { /\S/ && !/^#/ } split /\n/, FGCluster::main_cf();
+is(scalar(grep { index($readme, "    $_\n") < 0 } @lines), 0,
+    'README documents main.cf exactly as the cluster runs it');
 
 # one message per session, alternating nodes, a new client IP each time
 sub send_as {

@@ -40,6 +40,13 @@ $self->{limits}
 EOF
 }
 
+# main_cf: conf/postfix-main.cf, the documented main.cf lines
+sub main_cf {
+    open my $fh, '<', "$FindBin::Bin/../conf/postfix-main.cf" or die $!;
+    local $/;
+    return <$fh>;
+}
+
 # new(limits => TEXT, milter => TEXT, top => TEXT, sasl => {user => pw})
 sub new {
     my ($class, %o) = @_;
@@ -54,16 +61,13 @@ sub new {
     chown scalar(getpwnam('nobody')), -1, $self->{key};
     for my $n ('a', 'b') {
         my $nd = $self->{nodes}{$n} = { name => $n,
-            pport => free_port(), msock => "$dir/milter-$n.sock" };
+            pport => free_port() };
+        # conf/postfix-main.cf as documented, with this node's policy port
+        my $main = main_cf();
+        $main =~ s/127\.0\.0\.1:10040/127.0.0.1:$nd->{pport}/ or die;
         $nd->{pf} = FGPostfix->new($n, sasl => $o{sasl} // {},
-            main => <<"EOF");
-smtpd_recipient_restrictions =
-    check_policy_service { inet:127.0.0.1:$nd->{pport}, default_action=DUNNO }
-    permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
-smtpd_milters = unix:$nd->{msock}
-non_smtpd_milters = \$smtpd_milters
-milter_default_action = tempfail
-EOF
+            main => $main);
+        $nd->{msock} = "$nd->{pf}{spool}/floodgate/milter.sock";
         $nd->{conf} = write_conf("node-$n.conf", $self->node_conf($n));
         start_policyd("policyd-$n", $nd->{conf}, $nd->{pport});
         start_milter("milter-$n", $nd->{conf}, $nd->{msock});
