@@ -73,7 +73,8 @@ static cfg_opt_t policyd_opts[] = {
     NUM("request_timeout", 60), CFG_END()};
 
 static cfg_opt_t milter_opts[] = {
-    CFG_STR("socket", "unix:/var/spool/postfix/floodgate/milter.sock", CFGF_NONE),
+    CFG_STR(
+        "socket", "unix:/var/spool/postfix/floodgate/milter.sock", CFGF_NONE),
     CFG_STR("socket_mode", "0660", CFGF_NONE),
     CFG_STR("socket_group", "postfix", CFGF_NONE),
     CFG_STR("user", "", CFGF_NONE),

@@ -229,7 +229,8 @@ minimal(void)
 	is_int(c->subject.ipv6_prefix, 64, "default ipv6_prefix 64");
 	ok(!c->dryrun, "default mode enforce");
 	ok(c->node[0] != '\0', "node defaults to something");
-	is_str(c->milter.socket, "unix:/var/spool/postfix/floodgate/milter.sock",
+	is_str(c->milter.socket,
+	    "unix:/var/spool/postfix/floodgate/milter.sock",
 	    "default milter.socket");
 	is_int(c->milter.socket_mode, 0660, "default milter.socket_mode");
 	is_str(c->milter.socket_group, "postfix", "default socket_group");
