@@ -31,6 +31,8 @@ POLICYD_SRC := $(wildcard policyd/*.c)
 POLICYD_OBJ := $(POLICYD_SRC:%.c=$(O)/%.o)
 MILTER_SRC  := $(wildcard milter/*.c)
 MILTER_OBJ  := $(MILTER_SRC:%.c=$(O)/%.o)
+BENCH_SRC   := $(wildcard t/bench/*.c)
+BENCH_BIN   := $(BENCH_SRC:t/bench/%.c=$(O)/t/bench/%)
 UNIT_SRC    := $(wildcard t/unit/*.c)
 UNIT_BIN    := $(UNIT_SRC:t/unit/%.c=$(O)/t/%.t)
 LIB         := $(O)/libfloodgate.a
@@ -41,7 +43,8 @@ POLICYD     := $(O)/floodgate-policyd
 MILTER      := $(O)/floodgate-milter
 MILTER_LIBS := -lmilter -pthread
 
-.PHONY: all check run install lint format-check clean deps unit
+.PHONY: all check run install lint format-check clean deps unit bench \
+	bench-tools
 all: $(POLICYD) $(MILTER)
 
 $(O)/%.o: %.c
@@ -78,12 +81,26 @@ $(O)/t/%.t: t/unit/%.c t/tap.h $(POLICYD_LIB) $(MILTER_LIB) $(LIB)
 	$(CC) $(CFLAGS) -It -Ipolicyd -Imilter $(LDFLAGS) -o $@ $< \
 	    $(POLICYD_LIB) $(MILTER_LIB) $(LIB) $(LDLIBS) $(MILTER_LIBS)
 
+# the benchmark tools (t/bench): load generator, DUNNO server, Redis ceiling
+$(O)/t/bench/%: t/bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench-tools: $(BENCH_BIN)
+
+# make bench: minutes; not part of check (t/bench-smoke.t is)
+bench: deps
+	@packaging/install-deps --bench --check >/dev/null 2>&1 || \
+	    packaging/install-deps --bench
+	$(MAKE) all bench-tools
+	FG_BUILD=$(CURDIR)/$(O) perl t/bench/run
+
 # install build and test dependencies when something is missing
 deps:
 	@packaging/install-deps --check >/dev/null 2>&1 || packaging/install-deps
 
 check: deps
-	$(MAKE) all unit lint format-check
+	$(MAKE) all unit bench-tools lint format-check
 	FG_BUILD=$(CURDIR)/$(O) FG_VALGRIND=$(VALGRIND) \
 	    prove --exec '' -f $(UNIT_BIN) $(wildcard t/*.t)
 
@@ -113,7 +130,7 @@ lint:
 format-check:
 	@command -v clang-format >/dev/null || { echo 'format-check: clang-format missing'; exit 1; }
 	@clang-format --dry-run --Werror common/*.[ch] policyd/*.[ch] milter/*.[ch] \
-	    t/unit/*.c t/*.h
+	    t/unit/*.c t/bench/*.c t/*.h
 
 clean:
 	rm -rf build build-san

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * redisload - the Redis ceiling for floodgate's own work (make bench):
+ * per simulated policy request, the same limiter EVALSHA calls that
+ * floodgate-policyd makes (the sasl subject with client ip and sender,
+ * the ip subject), built by the same limiter_args() from the same config,
+ * pipelined on one connection like policyd's, with -c requests in flight.
+ * No policy protocol, no parsing: what is left is Redis itself.
+ *
+ * usage: redisload -f floodgate.conf [-c conc] [-n requests] [-w warmup]
+ *                  [-u users] [-i ips] [-l label]
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "conf.h"
+#include "limiter.h"
+#include "subject.h"
+
+struct client {
+	int id, pending, rcpt, nrcpt;
+	long msg;
+	unsigned int user, ip;
+	uint64_t sent_ns;
+};
+
+static struct {
+	struct event_base *base;
+	redisAsyncContext *ac;
+	struct conf *conf;
+	long warmup, total, issued, done, nlat, errors, status[6];
+	uint64_t *lat, t0, t1;
+	unsigned int seed;
+	int users, ips;
+} g;
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned int
+rnd(void)
+{
+	g.seed ^= g.seed << 13;
+	g.seed ^= g.seed >> 17;
+	g.seed ^= g.seed << 5;
+	return g.seed;
+}
+
+static void client_send(struct client *);
+
+static void
+on_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct client *c = priv;
+	struct limiter_result res;
+
+	(void)ac;
+	if (r == NULL || limiter_parse(r, &res) == -1)
+		g.errors++;
+	else if (g.done >= g.warmup)
+		g.status[res.status]++;
+	if (--c->pending > 0)
+		return;
+	if (g.done >= g.warmup && g.nlat < g.total)
+		g.lat[g.nlat++] = now_ns() - c->sent_ns;
+	if (++g.done == g.warmup)
+		g.t0 = now_ns();
+	if (g.done >= g.warmup + g.total || g.errors > 0) {
+		g.t1 = now_ns();
+		event_base_loopbreak(g.base);
+		return;
+	}
+	client_send(c);
+}
+
+/* send - one subject's EVALSHA */
+static void
+send_sub(struct client *c, enum subject_type t, const char *value,
+    const char *ip, const char *sender, long long m)
+{
+	struct limiter_args a;
+	struct limiter_req rq = {.type = t,
+	    .value = value,
+	    .messages = m,
+	    .recipients = 1,
+	    .ip = ip,
+	    .sender = sender,
+	    .by = "policyd"};
+
+	if (limiter_args(&a, g.conf, &rq, true) == -1) {
+		g.errors++;
+		return;
+	}
+	c->pending++;
+	redisAsyncCommandArgv(g.ac, on_reply, c, a.argc, a.argv, a.argvlen);
+}
+
+static void
+client_send(struct client *c)
+{
+	char user[64], ip[32], sender[64];
+
+	if (g.issued >= g.warmup + g.total)
+		return;
+	g.issued++;
+	if (c->rcpt >= c->nrcpt) {
+		c->msg++;
+		c->rcpt = 0;
+		c->nrcpt = 1 + (int)(rnd() % 3);
+		c->user = rnd() % (unsigned int)g.users;
+		c->ip = rnd() % (unsigned int)g.ips;
+	}
+	c->rcpt++;
+	snprintf(user, sizeof(user), "user%u@example.com", c->user);
+	snprintf(ip, sizeof(ip), "10.%u.%u.%u", (c->ip >> 16) & 255,
+	    (c->ip >> 8) & 255, c->ip & 255);
+	snprintf(sender, sizeof(sender), "user%u@example.com", c->user);
+	c->sent_ns = now_ns();
+	send_sub(c, SUBJECT_SASL, user, ip, sender, c->rcpt == 1);
+	send_sub(c, SUBJECT_IP, ip, "", "", c->rcpt == 1);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+pct(double p)
+{
+	return g.nlat > 0
+	    ? (double)g.lat[(long)(p * (double)(g.nlat - 1))] / 1000.0
+	    : 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *path = NULL, *label = "redis-ceiling", *srv;
+	struct client *cs;
+	char err[512];
+	redisContext *sc;
+	redisReply *r;
+	double secs;
+	int ch, i, conc = 16;
+
+	g.total = 100000;
+	g.warmup = -1;
+	g.users = 50000;
+	g.ips = 10000;
+	g.seed = 2463534242u;
+	while ((ch = getopt(argc, argv, "f:c:n:w:u:i:l:")) != -1) {
+		switch (ch) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'c':
+			conc = atoi(optarg);
+			break;
+		case 'n':
+			g.total = atol(optarg);
+			break;
+		case 'w':
+			g.warmup = atol(optarg);
+			break;
+		case 'u':
+			g.users = atoi(optarg);
+			break;
+		case 'i':
+			g.ips = atoi(optarg);
+			break;
+		case 'l':
+			label = optarg;
+			break;
+		default:
+			path = NULL;
+			optind = argc;
+			break;
+		}
+	}
+	if (path == NULL || conc < 1 || g.total < 1 || g.users < 1 ||
+	    g.ips < 1) {
+		fprintf(stderr,
+		    "usage: redisload -f CONF [-c conc] [-n n] "
+		    "[-w warmup] [-u users] [-i ips] [-l label]\n");
+		return 2;
+	}
+	if (g.warmup < 0)
+		g.warmup = g.total / 10;
+	if ((g.conf = conf_load(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "redisload: %s\n", err);
+		return 1;
+	}
+	if (limiter_init() == -1)
+		return 1;
+	srv = g.conf->redis.server;
+	/* load the script once, as policyd does on NOSCRIPT */
+	sc = strncmp(srv, "unix:", 5) == 0
+	    ? redisConnectUnix(srv + 5)
+	    : redisConnect("127.0.0.1", atoi(strrchr(srv, ':') + 1));
+	if (sc == NULL || sc->err) {
+		fprintf(stderr, "redisload: cannot connect to %s\n", srv);
+		return 1;
+	}
+	r = redisCommand(sc, "SCRIPT LOAD %s", limiter_lua);
+	if (r == NULL || r->type != REDIS_REPLY_STRING ||
+	    strcmp(r->str, limiter_sha()) != 0) {
+		fprintf(stderr, "redisload: SCRIPT LOAD failed\n");
+		return 1;
+	}
+	freeReplyObject(r);
+	redisFree(sc);
+	g.base = event_base_new();
+	g.ac = strncmp(srv, "unix:", 5) == 0
+	    ? redisAsyncConnectUnix(srv + 5)
+	    : redisAsyncConnect("127.0.0.1", atoi(strrchr(srv, ':') + 1));
+	if (g.base == NULL || g.ac == NULL || g.ac->err ||
+	    redisLibeventAttach(g.ac, g.base) != REDIS_OK ||
+	    (g.lat = calloc((size_t)g.total, sizeof(*g.lat))) == NULL ||
+	    (cs = calloc((size_t)conc, sizeof(*cs))) == NULL) {
+		fprintf(stderr, "redisload: set-up failed\n");
+		return 1;
+	}
+	if (g.warmup == 0)
+		g.t0 = now_ns();
+	for (i = 0; i < conc; i++) {
+		cs[i].id = i;
+		client_send(&cs[i]);
+	}
+	event_base_dispatch(g.base);
+	secs = (double)(g.t1 - g.t0) / 1e9;
+	qsort(g.lat, (size_t)g.nlat, sizeof(*g.lat), cmp_u64);
+	printf("system=%s conc=%d requests=%ld secs=%.3f rps=%.0f p50_us=%.0f "
+	       "p99_us=%.0f p999_us=%.0f pass=%ld over=%ld blocked=%ld "
+	       "errors=%ld\n",
+	    label, conc, g.nlat, secs, secs > 0 ? (double)g.nlat / secs : 0,
+	    pct(0.50), pct(0.99), pct(0.999), g.status[0], g.status[1],
+	    g.status[2] + g.status[4] + g.status[5], g.errors);
+	redisAsyncDisconnect(g.ac);
+	event_base_free(g.base);
+	conf_free(g.conf);
+	free(cs);
+	free(g.lat);
+	return g.errors > 0 || g.nlat < g.total;
+}
