@@ -10,7 +10,8 @@
  * one recipient per message). After
  * -w warm-up requests, -n requests are timed; the result is one key=value
  * line: req/s, p50/p99/p99.9 latency in microseconds, the count of each
- * action, malformed replies and connection errors.
+ * action, malformed replies, connection errors, and how many connections
+ * were served at all (a pre-forked server may leave some waiting).
  *
  * usage: loadgen -s inet:HOST:PORT|unix:PATH [-c conns] [-n requests]
  *                [-w warmup] [-u users] [-i ips] [-r max recipients]
@@ -48,6 +49,7 @@ struct conn {
 	long msg;        /* message number on this connection */
 	int rcpt, nrcpt; /* recipient index within the message */
 	unsigned int user, ip;
+	int served; /* got a reply */
 };
 
 static struct {
@@ -137,6 +139,7 @@ on_read(struct bufferevent *bev, void *arg)
 		evbuffer_copyout(in, line, n);
 		line[n] = '\0';
 		evbuffer_drain(in, (size_t)p.pos + 2);
+		c->served = 1;
 		if (g.done >= g.warmup) {
 			g.acts[classify(line)]++;
 			if (g.nlat < g.total)
@@ -176,7 +179,10 @@ conn_send(struct conn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
-	if (g.issued >= g.warmup + g.total)
+	/* keep sending until enough replies are in: a connection the server
+	 * never serves (a pre-forked server with fewer children than
+	 * connections) must not stall the others */
+	if (g.done >= g.warmup + g.total)
 		return;
 	g.issued++;
 	if (c->rcpt >= c->nrcpt) { /* a new message */
@@ -284,7 +290,7 @@ main(int argc, char *argv[])
 	struct conn *cs;
 	const char *target = NULL;
 	double secs;
-	int ch, i, one = 1;
+	int ch, i, one = 1, served;
 
 	g.conns = 16;
 	g.total = 100000;
@@ -369,7 +375,9 @@ main(int argc, char *argv[])
 	    pct(0.999));
 	for (i = 0; i < NACT; i++)
 		printf(" %s=%ld", act_name[i], g.acts[i]);
-	printf(" errors=%ld\n", g.errors);
+	for (i = 0, served = 0; i < g.conns; i++)
+		served += cs[i].served;
+	printf(" errors=%ld served=%d\n", g.errors, served);
 	for (i = 0; i < g.conns; i++)
 		bufferevent_free(cs[i].bev);
 	event_base_free(g.base);

@@ -98,19 +98,14 @@ sub start_system {
               . "id=R_IP; action=rate(client_address/$l->{ip}/3600/450 4.7.1 ip rate exceeded)\n"
             : "id=R_SASL; sasl_username=~/./; action=rate(sasl_username/$l->{rcpts}/3600/450 4.7.1 sasl rate exceeded)\n");
         chmod 0644, $rules;
-        # Debian's defaults (/etc/default/postfwd), no DNS, in the foreground
-        # where the version can (postfwd2 always forks: found by pidfile)
+        # Debian's defaults (/etc/default/postfwd) as a daemon (postfwd1
+        # without -d is a stdin filter), found by its pidfile
         $h->{pidfile} = "$dir/postfwd-$port.pid";
         my @args = ('-f', $rules, '-i', '127.0.0.1', '-p', $port, '-u',
             'nobody', '-g', 'nogroup', '--cache=600', '--cache-rdomain-only',
-            '--cache-no-size');
-        if ($v == 2) {
-            system('postfwd2', @args, '-n', '--pidfile', $h->{pidfile}) == 0
-                or die 'postfwd2 did not start';
-        } else {
-            $h->{pid} = FG::spawn("sys-$port", 'postfwd1', @args,
-                '--pidfile', $h->{pidfile}, '-l', 'postfwd1');
-        }
+            '--cache-no-size', '--pidfile', $h->{pidfile});
+        push @args, $v == 2 ? '-n' : '-d';
+        system("postfwd$v", @args) == 0 or die "postfwd$v did not start";
     } elsif ($name eq 'policyd-rate-limit') {
         my $l = $limits{$kind};
         my $db = "$dir/prl-$port";
