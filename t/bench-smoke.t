@@ -45,4 +45,9 @@ is($r->{requests}, 2000, 'the Redis ceiling client: 2000 requests')
     or diag($r->{raw});
 is($r->{errors}, 0, 'no error');
 is($r->{pass}, 4000, 'two limiter calls per request, all counted');
+
+# the callgrind count of Redis' work per request (make bench's cost line)
+my ($ir, $why) = redis_cost(FGBench::fg_limits('big'), 200);
+ok($ir > 1000, 'callgrind counts the instructions redis-server spends per request')
+    or diag($why);
 done_testing();

@@ -13,15 +13,16 @@ use IO::Socket::INET;
 use FG;
 
 our @EXPORT = qw(bench_bin start_system stop_system loadgen redisload
-    usage_of floodgate_conf);
+    usage_of floodgate_conf redis_cost);
 
 my $build = $ENV{FG_BUILD} // 'build';
 sub bench_bin { "$build/t/bench/$_[0]" }
 
-# floodgate_conf(PORT, LIMITS): a policyd config on the shared Redis
+# floodgate_conf(PORT, LIMITS[, SOCK]): a policyd config on the shared
+# Redis (or the one at SOCK)
 sub floodgate_conf {
-    my ($port, $limits) = @_;
-    my $sock = FG::redis_sock();
+    my ($port, $limits, $sock) = @_;
+    $sock //= FG::redis_sock();
     return write_conf("bench-$port.conf", <<"EOF");
 node = "bench"
 redis {
@@ -200,6 +201,37 @@ sub redisload {
     my $r = parse((grep { /^system=/ } split /\n/, $out)[0] // "error=$out");
     $r->{raw} = $out;
     return $r;
+}
+
+# redis_cost(LIMITS, N): instructions redis-server spends per policy
+# request on floodgate's limiter calls (the Redis ceiling client's, c=16),
+# counted by callgrind: unlike seconds, the same on a busy or idle machine.
+# Returns (instructions per request, the raw output) or (0, why).
+sub redis_cost {
+    my ($limits, $n) = @_;
+    return (0, 'valgrind missing') if system('command -v callgrind_control >/dev/null') != 0;
+    my $d = FG::tmpdir() . '/callgrind';
+    mkdir $d;
+    my $sock = "$d/redis.sock";
+    my $pid = FG::spawn('redis-callgrind', 'valgrind', '--tool=callgrind',
+        "--callgrind-out-file=$d/cg.out", 'redis-server', '--port', '0',
+        '--unixsocket', $sock, '--save', '', '--appendonly', 'no', '--dir', $d);
+    wait_until(60, sub { `redis-cli -s $sock PING 2>/dev/null` =~ /PONG/ })
+        or return (0, 'redis-server under callgrind did not start');
+    my $conf = floodgate_conf(FG::free_port(), $limits, $sock);
+    my $rl = bench_bin('redisload');
+    my $warm = `$rl -f $conf -c 16 -n 500 -w 0 2>&1`;
+    system("callgrind_control -z $pid >/dev/null") == 0
+        or return (0, 'callgrind_control -z failed');
+    my $out = `$rl -f $conf -c 16 -n $n -w 0 2>&1`;
+    system("callgrind_control -d $pid >/dev/null") == 0 or return (0, 'callgrind_control -d failed');
+    FG::reap('redis-callgrind', 'TERM', 30);
+    my ($dump) = sort { -M $a <=> -M $b } glob("$d/cg.out.*");
+    return (0, "no callgrind dump\n$out") unless $dump;
+    my $text = do { local (@ARGV, $/) = $dump; <> };
+    my ($ir) = $text =~ /^(?:summary|totals):\s+(\d+)/m;
+    return (0, "no totals in $dump\n$out") unless $ir && $out =~ /requests=$n\b/;
+    return ($ir / $n, $out);
 }
 
 1;
