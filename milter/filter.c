@@ -29,11 +29,21 @@
 
 #define STAMPS_MAX 16 /* incoming copies looked at; all are removed */
 #define TEXT_MAX   256
+/*
+ * Protocol steps asked of the MTA: skip the events there is no callback
+ * for, and let it send MAIL, RCPT and each header without waiting for an
+ * answer (they always continue). Every answer saved is a round trip and
+ * two thread wake-ups on both sides, per header of every message.
+ */
+#define STEPS                                                                  \
+	(SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH |         \
+	    SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR)
 
 struct fconn {
-	struct origin conn; /* learnt at connect */
-	bool sendmail;      /* a non-SMTP submission */
-	bool remote;        /* client is not a local address */
+	unsigned long steps; /* negotiated SMFIP_ flags */
+	struct origin conn;  /* learnt at connect */
+	bool sendmail;       /* a non-SMTP submission */
+	bool remote;         /* client is not a local address */
 	char client[INET6_ADDRSTRLEN];
 
 	/* the current message */
@@ -68,6 +78,14 @@ msg_reset(struct fconn *fc)
 	fc->nstamps = 0;
 }
 
+/* answer - CONTINUE, or no answer where the MTA agreed to none */
+static sfsistat
+answer(const struct fconn *fc, unsigned long noreply)
+{
+	return fc != NULL && (fc->steps & noreply) != 0 ? SMFIS_NOREPLY
+	                                                : SMFIS_CONTINUE;
+}
+
 /* copy_text - a bounded copy of untrusted text without line breaks */
 static void
 copy_text(char *dst, size_t size, const char *src)
@@ -85,13 +103,19 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
     unsigned long *pf2, unsigned long *pf3)
 {
-	(void)f1;
+	/* the connection's state starts here: it remembers the steps */
+	struct fconn *fc = calloc(1, sizeof(*fc));
+
 	(void)f2;
 	(void)f3;
 	*pf0 = f0 &
 	    (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
 	        SMFIF_SETSYMLIST);
 	*pf1 = *pf2 = *pf3 = 0;
+	if (fc != NULL) {
+		fc->steps = *pf1 = f1 & STEPS;
+		smfi_setpriv(ctx, fc);
+	}
 	if ((f0 & SMFIF_SETSYMLIST) != 0) {
 		/* Postfix's defaults lack {daemon_port} */
 		smfi_setsymlist(ctx, SMFIM_CONNECT,
@@ -107,12 +131,12 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 static sfsistat
 fi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
-	struct fconn *fc = calloc(1, sizeof(*fc));
+	struct fconn *fc = smfi_getpriv(ctx);
 	struct mconf *m;
 	int port = -1;
 
 	(void)hostname;
-	if (fc == NULL) {
+	if (fc == NULL && (fc = calloc(1, sizeof(*fc))) == NULL) {
 		log_warnx("out of memory: connection not filtered");
 		return SMFIS_ACCEPT; /* never lose mail over the stamp */
 	}
@@ -169,7 +193,7 @@ fi_envfrom(SMFICTX *ctx, char **argv)
 	copy_text(
 	    fc->auth, sizeof(fc->auth), smfi_getsymval(ctx, "{auth_authen}"));
 	copy_text(fc->qid, sizeof(fc->qid), smfi_getsymval(ctx, "i"));
-	return SMFIS_CONTINUE;
+	return answer(fc, SMFIP_NR_MAIL);
 }
 
 static sfsistat
@@ -180,7 +204,7 @@ fi_envrcpt(SMFICTX *ctx, char **argv)
 	(void)argv;
 	if (fc != NULL)
 		fc->nrcpt++;
-	return SMFIS_CONTINUE;
+	return answer(fc, SMFIP_NR_RCPT);
 }
 
 static sfsistat
@@ -189,7 +213,7 @@ fi_header(SMFICTX *ctx, char *name, char *value)
 	struct fconn *fc = smfi_getpriv(ctx);
 
 	if (fc == NULL || name == NULL || value == NULL)
-		return SMFIS_CONTINUE;
+		return answer(fc, SMFIP_NR_HDR);
 	fc->size += (long long)(strlen(name) + strlen(value) + 3);
 	if (strcasecmp(name, STAMP_HEADER) == 0) {
 		if (fc->nstamps < STAMPS_MAX && strlen(value) < STAMP_MAX)
@@ -200,7 +224,7 @@ fi_header(SMFICTX *ctx, char *name, char *value)
 		copy_text(fc->claimed, sizeof(fc->claimed), value);
 	else if (strcasecmp(name, "Message-ID") == 0 && fc->msgid[0] == '\0')
 		copy_text(fc->msgid, sizeof(fc->msgid), value);
-	return SMFIS_CONTINUE;
+	return answer(fc, SMFIP_NR_HDR);
 }
 
 static sfsistat

@@ -2,9 +2,10 @@
 /*
  * proc - which process holds a socket, and what it is, from /proc.
  *
- * Entry points: proc_find_socket, proc_info, proc_script. The scan visits
- * only /proc/PID directories owned by the socket's uid and checks its
- * deadline at every process and every 64 descriptors, so a user with
+ * Entry points: proc_find_socket, proc_info, proc_script, proc_visits.
+ * The processes that held a uid's last sockets are looked into first;
+ * the scan visits only /proc/PID directories owned by the socket's uid
+ * and checks its deadline at every process and every 64 descriptors, so a user with
  * thousands of processes costs at most the budget. Every read is into a
  * fixed buffer; a process that vanishes mid-read leaves fields empty.
  */
@@ -80,45 +81,105 @@ holds_inode(int fdfd, const char *want, long long deadline)
 	return rc;
 }
 
+/*
+ * Hints: the processes that held a uid's recent sockets. A sender keeps
+ * sending from the same process (a PHP-FPM worker, a mailer daemon), so
+ * its next socket is most often found in one fd directory instead of a
+ * walk over every process on the host. A hint is only a place to look
+ * first: the answer is still an fd holding the very inode. Per thread
+ * (the helper answers one query at a time).
+ */
+#define HINTS 16
+static __thread struct {
+	uid_t uid;
+	pid_t pid;
+} hints[HINTS];
+static __thread unsigned int nhints;
+static __thread int visits;
+
+/* proc_visits - the processes the last proc_find_socket looked into */
+int
+proc_visits(void)
+{
+	return visits;
+}
+
+/* check_pid - whether /proc/name (at dirfd) is a process of uid holding
+ * want; 1 yes, 0 no, -1 deadline passed */
+static int
+check_pid(int dirfd, const char *name, uid_t uid, const char *want,
+    long long deadline)
+{
+	struct stat st;
+	char sub[64];
+	int fdfd;
+
+	if (fstatat(dirfd, name, &st, 0) == -1 || st.st_uid != uid)
+		return 0;
+	visits++;
+	snprintf(sub, sizeof(sub), "%s/fd", name);
+	fdfd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fdfd == -1)
+		return 0;
+	return holds_inode(fdfd, want, deadline);
+}
+
+/* hint_add - remember that pid of uid held a socket */
+static void
+hint_add(uid_t uid, pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < HINTS; i++)
+		if (hints[i].pid == pid && hints[i].uid == uid)
+			return;
+	hints[nhints % HINTS].uid = uid;
+	hints[nhints % HINTS].pid = pid;
+	nhints++;
+}
+
 pid_t
 proc_find_socket(
     const char *procroot, uid_t uid, unsigned long inode, int budget_ms)
 {
 	DIR *d;
 	struct dirent *de;
-	struct stat st;
-	char want[48], sub[64];
+	char want[48], name[24];
 	long long deadline = now_ms() + budget_ms;
 	pid_t pid, found = -1;
-	int fdfd, r, err = ENOENT;
+	int r = 0, err = ENOENT;
+	unsigned int i;
 
+	visits = 0;
 	snprintf(want, sizeof(want), "socket:[%lu]", inode);
 	if ((d = opendir(procroot)) == NULL)
 		return -1;
-	while ((de = readdir(d)) != NULL) {
+	for (i = 0; i < HINTS && r == 0; i++) {
+		if (hints[i].pid <= 0 || hints[i].uid != uid)
+			continue;
+		if (now_ms() > deadline) {
+			r = -1;
+			break;
+		}
+		snprintf(name, sizeof(name), "%d", (int)hints[i].pid);
+		if ((r = check_pid(dirfd(d), name, uid, want, deadline)) == 1)
+			found = hints[i].pid;
+	}
+	while (r == 0 && (de = readdir(d)) != NULL) {
 		if ((pid = pid_name(de->d_name)) == 0)
 			continue;
 		if (now_ms() > deadline) {
-			err = ETIMEDOUT;
+			r = -1;
 			break;
 		}
-		if (fstatat(dirfd(d), de->d_name, &st, 0) == -1 ||
-		    st.st_uid != uid)
-			continue;
-		snprintf(sub, sizeof(sub), "%d/fd", (int)pid);
-		fdfd =
-		    openat(dirfd(d), sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fdfd == -1)
-			continue;
-		if ((r = holds_inode(fdfd, want, deadline)) == 1) {
+		if ((r = check_pid(
+		         dirfd(d), de->d_name, uid, want, deadline)) == 1) {
 			found = pid;
-			break;
-		}
-		if (r == -1) {
-			err = ETIMEDOUT;
-			break;
+			hint_add(uid, pid);
 		}
 	}
+	if (r == -1)
+		err = ETIMEDOUT;
 	closedir(d);
 	if (found == -1)
 		errno = err;

@@ -45,6 +45,8 @@ struct proc_info {
  * -1 with errno ENOENT (none), ETIMEDOUT (budget spent) or another */
 pid_t proc_find_socket(const char *procroot, uid_t uid, unsigned long inode,
     int budget_ms) __attribute__((warn_unused_result));
+/* proc_visits - processes the last proc_find_socket (this thread) read */
+int proc_visits(void);
 /* proc_info - fill info for pid; 0, or -1 when the process is gone */
 int proc_info(const char *procroot, pid_t pid, struct proc_info *info)
     __attribute__((warn_unused_result));

@@ -233,6 +233,25 @@ test_fake(void)
 	    "fabricated: the process of the uid holding the inode");
 	ok(proc_find_socket(root, 1001, 600, 500) == -1,
 	    "a socket of another uid is not found");
+	/* hints: the holder of the uid's last socket is looked into first */
+	snprintf(d, sizeof(d), "%s/11/fd/4", root);
+	if (symlink("socket:[511]", d) == -1)
+		exit(1);
+	is_int(proc_find_socket(root, 1001, 511, 500), 11,
+	    "the next socket of the same process is found");
+	is_int(proc_visits(), 1, "in the hinted process alone, without a scan");
+	is_int(proc_find_socket(root, 1001, 500, 500), 10,
+	    "a socket of another process of the uid: the hint misses, the "
+	    "scan finds it");
+	ok(proc_visits() > 1, "by a scan");
+	is_int(proc_find_socket(root, 1002, 600, 500), 20,
+	    "a hint of another uid is not used");
+	snprintf(d, sizeof(d), "rm -rf %s/11", root);
+	if (system(d) != 0)
+		exit(1);
+	ok(proc_find_socket(root, 1001, 511, 500) == -1,
+	    "a hinted process that is gone is not an answer");
+	fake(root, 11, 12, 1001, NULL, 501);
 	is_int(proc_info(root, 10, &pi), 0, "proc_info on the fabricated tree");
 	is_str(pi.exe, "/usr/bin/php8.2", "exe");
 	is_str(pi.cwd, "/var/www/site", "cwd");
