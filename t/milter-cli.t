@@ -59,6 +59,27 @@ my @st = stat $msock;
 is($st[2] & 07777, 0660, 'socket mode 0660');
 is($st[5], scalar getgrnam('postfix'), 'socket group postfix');
 
+# option negotiation as an MTA offering everything (milter protocol 6):
+# the milter skips the events it has no use for and answers no MAIL, RCPT
+# or header (each answer is a round trip per header of every message)
+{
+    use IO::Socket::UNIX;
+    my $s = IO::Socket::UNIX->new(Peer => $msock) or die "connect: $!";
+    my $body = 'O' . pack('NNN', 6, 0x1ff, 0x1fffff);
+    print $s pack('N', length $body), $body;
+    my $got = '';
+    $s->read($got, 17 - length $got, length $got) or last while length $got < 17;
+    my ($len, $cmd, $ver, $acts, $steps) = unpack('NaNNN', $got);
+    is($cmd, 'O', 'the milter answers the option negotiation');
+    my %want = (NOHELO => 0x2, NOEOH => 0x40, NR_HDR => 0x80, NOUNKNOWN => 0x100,
+        NODATA => 0x200, NR_MAIL => 0x4000, NR_RCPT => 0x8000);
+    is(join(' ', grep { ($steps & $want{$_}) == 0 } sort keys %want), '',
+        sprintf('it asks for no answers to MAIL, RCPT, headers and no unused events (0x%x)', $steps // 0));
+    is($steps & (0x1 | 0x10 | 0x20 | 0x1000), 0,
+        'but keeps connect, the body and the headers, and answers connect');
+    close $s;
+}
+
 sub status {
     my ($p) = @_;
     open my $f, '<', "/proc/$p/status" or return {};
