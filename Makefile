@@ -81,10 +81,11 @@ $(O)/t/%.t: t/unit/%.c t/tap.h $(POLICYD_LIB) $(MILTER_LIB) $(LIB)
 	$(CC) $(CFLAGS) -It -Ipolicyd -Imilter $(LDFLAGS) -o $@ $< \
 	    $(POLICYD_LIB) $(MILTER_LIB) $(LIB) $(LDLIBS) $(MILTER_LIBS)
 
-# the benchmark tools (t/bench): load generator, DUNNO server, Redis ceiling
+# the benchmark tools (t/bench): load generator, DUNNO server, Redis
+# ceiling, trivial milter
 $(O)/t/bench/%: t/bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(MILTER_LIBS)
 
 bench-tools: $(BENCH_BIN)
 

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The end-to-end benchmark in miniature (t/bench/e2e, FGBenchE2E): 100
 # messages through smtp-source -> Postfix -> smtp-sink, once on bare
-# Postfix and once on Postfix with floodgate-policyd and floodgate-milter.
+# Postfix, once with the trivial milter of t/bench and once with
+# floodgate-policyd and floodgate-milter.
 # Asserts only correctness, never speed: every message of each run arrived
 # exactly once, both systems were measured, policyd counted the messages
 # of the ip subject 127.0.0.1 and the milter those of the sending uid, the
@@ -21,7 +22,7 @@ my $n = 100;
 my $r = e2e_bench(n => $n, conc => 10, rounds => 1, warmup => 0,
     settle => 0);
 my %run = map { $_->{system} => $_ } @{ $r->{runs} };
-for my $sys ('bare', 'floodgate') {
+for my $sys ('bare', 'nullmilter', 'floodgate') {
     my $x = $run{$sys} or do { fail("$sys was run"); next };
     is($x->{rc}, 0, "$sys: smtp-source got every message accepted");
     is($x->{delivered}, $n, "$sys: all $n messages are in the sink");
@@ -31,7 +32,9 @@ for my $sys ('bare', 'floodgate') {
     ok($x->{recv_rate} > 0 && $x->{deliv_rate} >= 0
         && $x->{deliv_s} >= $x->{recv_s}, "$sys: received and delivered rates measured");
 }
-is($run{bare}{stamped}, 0, 'bare Postfix: no milter, no stamp');
+is($run{bare}{stamped} + $run{bare}{nulled}, 0, 'bare Postfix: no milter, no stamp');
+is($run{nullmilter}{nulled}, $n, 'the trivial milter saw every message');
+is($run{nullmilter}{stamped}, 0, 'and it is not floodgate');
 my $f = $run{floodgate} // {};
 is($f->{counted_policyd}, $n, "policyd counted $n messages for ip:127.0.0.1");
 is($f->{counted_milter}, $n, "the milter counted $n messages for uid:$r->{user}");
@@ -45,7 +48,7 @@ like(e2e_report($r), qr/^floodgate .*\n/m, 'the report has a floodgate row');
 
 # nothing left behind: the daemons, sinks and Postfix masters are gone,
 # and no process works in a Postfix instance directory
-ok(@{ $r->{pids} } >= 9, 'every process was recorded');
+ok(@{ $r->{pids} } >= 10, 'every process was recorded');
 ok($r->{clean}, 'Postfix, milters and policyds stopped cleanly');
 ok(wait_until(10, sub { !grep { kill 0, $_ } @{ $r->{pids} } }),
     'redis, policyds, milters, sinks and Postfix masters have exited')

@@ -28,8 +28,10 @@ use FGPostfix;
 our @EXPORT = qw(e2e_bench e2e_report);
 
 my $tdir = dirname(__FILE__) . '/..';    # t/: FGCluster finds conf/ there
-my @systems = ('bare', 'floodgate');
-my %node = (bare => 'b', floodgate => 'a');
+# bare: no policy service, no milter; nullmilter: the trivial milter of
+# t/bench (what any milter costs), on the same node; floodgate: node a
+my @systems = ('bare', 'nullmilter', 'floodgate');
+my %node = (bare => 'b', nullmilter => 'b', floodgate => 'a');
 
 # e2e_limits(BIG): FGBench's 'big' sasl/ip limits with every count
 # raised to BIG, and a uid limit for the milter: the whole limiter script
@@ -96,6 +98,7 @@ sub usage {
         $u{$_} = tree_cpu($t, FG::pid("$_-a")) for 'policyd', 'milter';
         $u{redis} = tree_cpu($t, FG::pid('redis'));
     }
+    $u{milter} = tree_cpu($t, FG::pid('nullmilter')) if $sys eq 'nullmilter';
     return \%u;
 }
 
@@ -111,7 +114,7 @@ sub sink_n {
 sub check {
     my ($st, $sys, $r) = @_;
     my (%seen, $extra);
-    @$r{qw(stamped dups)} = (0, 0);
+    @$r{qw(stamped nulled dups)} = (0, 0, 0);
     for my $f (glob(sink_dir($st, $sys) . '/msg.*')) {
         open my $fh, '<', $f or next;
         my $text = do { local $/; <$fh> } // '';
@@ -120,6 +123,7 @@ sub check {
         } else {
             $extra++;
         }
+        $r->{nulled}++ if $text =~ /^X-Null-Milter: seen$/m;
         if (my ($s) = FGCluster::stamps_of($text)) {
             $r->{stamped}++;
             $r->{stamp} //= $s;
@@ -147,6 +151,12 @@ sub run_once {
     my ($st, $sys, $n) = @_;
     my $pf = $st->{c}->pf($node{$sys});
     my $dir = sink_dir($st, $sys);
+    my $milters = $sys eq 'nullmilter' ? 'unix:floodgate/null.sock' : '';
+    if ($node{$sys} eq 'b' && ($st->{milters} // '') ne $milters) {
+        $pf->postconf(smtpd_milters => $milters) or die 'postconf failed';
+        $st->{milters} = $milters;
+        sleep 1;    # the reload reaches every smtpd
+    }
     unlink glob("$dir/msg.*");
     redis('FLUSHALL') if $sys eq 'floodgate';
     my $u0 = usage($st, $sys);
@@ -214,10 +224,14 @@ sub e2e_bench {
     my $ok = eval {
         local $FindBin::Bin = $tdir;
         $st->{c} = FGCluster->new(limits => e2e_limits($big));
-        $st->{c}->pf('b')->postconf(smtpd_recipient_restrictions => '',
+        my $b = $st->{c}->pf('b');
+        $b->postconf(smtpd_recipient_restrictions => '',
             smtpd_milters => '', non_smtpd_milters => '')
             or die 'postconf on the bare node failed';
-        $res{pids} = [grep { $_ } map { FG::pid($_) } 'redis',
+        my $nsock = "$b->{spool}/floodgate/null.sock";
+        FG::spawn('nullmilter', FGBench::bench_bin('nullmilter'), "unix:$nsock");
+        wait_until(10, sub { -S $nsock }) or die 'nullmilter did not start';
+        $res{pids} = [grep { $_ } map { FG::pid($_) } 'redis', 'nullmilter',
             map { ("policyd-$_", "milter-$_", "sink-$_") } 'a', 'b'];
         $res{roots} = [map { $st->{c}->pf($_)->{root} } 'a', 'b'];
         push @{ $res{pids} }, map { $st->{c}->pf($_)->master_pid } 'a', 'b';
@@ -248,6 +262,7 @@ sub teardown {
     kill 'TERM', grep { $_ } map { FG::pid("milter-$_") } 'a', 'b';
     my $clean = $c->stop;
     FG::reap("sink-$_", 'TERM') for 'a', 'b';
+    FG::reap('nullmilter', 'TERM') if FG::pid('nullmilter');
     return $clean;
 }
 
@@ -264,9 +279,12 @@ sub summarize {
         $res->{$sys} = \%s;
     }
     for my $k ('recv', 'deliv') {
-        my $b = $res->{bare}{"${k}_median"};
-        $res->{ratio}{$k} = $b ? $res->{floodgate}{"${k}_median"} / $b : 0;
+        my ($b, $n) = map { $res->{$_}{"${k}_median"} } 'bare', 'nullmilter';
+        my $f = $res->{floodgate}{"${k}_median"};
+        $res->{ratio}{$k} = $b ? $f / $b : 0;
         $res->{met}{$k} = $res->{ratio}{$k} >= $res->{target} ? 1 : 0;
+        $res->{null_ratio}{$k} = $b ? $n / $b : 0;
+        $res->{vs_null}{$k} = $n ? $f / $n : 0;
     }
     $res->{exact} = (grep { !$_->{exact} } @{ $res->{runs} }) ? 0 : 1;
 }
@@ -287,9 +305,12 @@ sub e2e_report {
             $each->($r->{$sys}{recv}), $each->($r->{$sys}{deliv}),
             (grep { $_->{system} eq $sys && !$_->{exact} } @{ $r->{runs} }) ? 'NO' : 'yes';
     }
-    $s .= sprintf "\nratio floodgate / bare (target >= %.1f)\n", $r->{target};
-    $s .= sprintf "  %-10s %5.2f  %s\n", $_ eq 'recv' ? 'received' : 'delivered',
-        $r->{ratio}{$_}, $r->{met}{$_} ? 'met' : 'MISSED' for 'recv', 'deliv';
+    $s .= sprintf "\nratios              received  delivered\n";
+    $s .= sprintf "  %-28s %5.2f  %5.2f  %s\n", @$_ for
+        ["floodgate / bare (>= $r->{target})", @{ $r->{ratio} }{qw(recv deliv)},
+            $r->{met}{deliv} ? 'met' : 'MISSED'],
+        ['nullmilter / bare', @{ $r->{null_ratio} }{qw(recv deliv)}, '(any milter)'],
+        ['floodgate / nullmilter', @{ $r->{vs_null} }{qw(recv deliv)}, ''];
     my @parts = qw(policyd milter redis postfix sink source);
     $s .= "\nCPU seconds a run (median; other: the rest of the machine and the\n"
         . "kernel, this script included; box: all of it)\n"
