@@ -25,14 +25,16 @@ CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS  += -fsanitize=address,undefined
 endif
 
-COMMON_SRC  := $(filter-out common/limiter_lua.c,$(wildcard common/*.c))
-COMMON_OBJ  := $(COMMON_SRC:%.c=$(O)/%.o) $(O)/common/limiter_lua.o
+COMMON_SRC  := $(wildcard common/*.c)
+COMMON_OBJ  := $(COMMON_SRC:%.c=$(O)/%.o)
 POLICYD_SRC := $(wildcard policyd/*.c)
 POLICYD_OBJ := $(POLICYD_SRC:%.c=$(O)/%.o)
 MILTER_SRC  := $(wildcard milter/*.c)
 MILTER_OBJ  := $(MILTER_SRC:%.c=$(O)/%.o)
 BENCH_SRC   := $(wildcard t/bench/*.c)
 BENCH_BIN   := $(BENCH_SRC:t/bench/%.c=$(O)/t/bench/%)
+TOOL_SRC    := $(wildcard t/tools/*.c)
+TOOL_BIN    := $(TOOL_SRC:t/tools/%.c=$(O)/t/tools/%)
 UNIT_SRC    := $(wildcard t/unit/*.c)
 UNIT_BIN    := $(UNIT_SRC:t/unit/%.c=$(O)/t/%.t)
 LIB         := $(O)/libfloodgate.a
@@ -50,16 +52,6 @@ all: $(POLICYD) $(MILTER)
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
-
-# the Lua script, compiled in as one C string
-$(O)/common/limiter_lua.c: common/limiter.lua
-	@mkdir -p $(dir $@)
-	{ echo '/* generated from common/limiter.lua - do not edit */'; \
-	  echo 'const char limiter_lua[] ='; \
-	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; \
-	  echo ';'; } > $@
-$(O)/common/limiter_lua.o: $(O)/common/limiter_lua.c
-	$(CC) $(CFLAGS) -Wno-missing-variable-declarations -c -o $@ $<
 
 $(LIB): $(COMMON_OBJ)
 	$(AR) rcs $@ $^
@@ -89,6 +81,12 @@ $(O)/t/bench/%: t/bench/%.c $(LIB)
 
 bench-tools: $(BENCH_BIN)
 
+# tools the tests drive (t/tools): limitctl runs the limiter by hand
+$(O)/t/tools/%: t/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+
 # make bench: minutes; not part of check (t/bench-smoke.t is)
 bench: deps
 	@packaging/install-deps --bench --check >/dev/null 2>&1 || \
@@ -101,7 +99,7 @@ deps:
 	@packaging/install-deps --check >/dev/null 2>&1 || packaging/install-deps
 
 check: deps
-	$(MAKE) all unit bench-tools lint format-check
+	$(MAKE) all unit bench-tools $(TOOL_BIN) lint format-check
 	FG_BUILD=$(CURDIR)/$(O) FG_VALGRIND=$(VALGRIND) \
 	    prove --exec '' -f $(UNIT_BIN) $(wildcard t/*.t)
 
@@ -131,7 +129,7 @@ lint:
 format-check:
 	@command -v clang-format >/dev/null || { echo 'format-check: clang-format missing'; exit 1; }
 	@clang-format --dry-run --Werror common/*.[ch] policyd/*.[ch] milter/*.[ch] \
-	    t/unit/*.c t/bench/*.c t/*.h
+	    t/unit/*.c t/bench/*.c t/tools/*.c t/*.h
 
 clean:
 	rm -rf build build-san

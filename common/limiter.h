@@ -1,13 +1,25 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * limiter - the shared sliding-window limiter: one atomic Lua call per
- * subject (common/limiter.lua) that checks every window and metric of the
- * subject's limits, counts all-or-nothing, counts denials and writes the
- * block hash and event when a subject floods.
+ * limiter - the shared sliding-window limiter, on plain Redis commands.
  *
- * limiter_args() builds the EVALSHA/EVAL argument vector (transport-free,
- * so policyd's async client and the milter's sync one share it);
- * limiter_parse() validates the reply strictly. Never logs.
+ * One subject's decision is a struct limiter. limiter_start() lays out
+ * the commands of its round trip: the limits hash (exempt, overrides),
+ * the block hash, an HINCRBY of each current bucket (the reply is the
+ * count with every node's requests in it), one HMGET of the previous
+ * buckets, denials and last buckets, and the ip and sender sets. The
+ * caller sends them pipelined on one connection, in order, and hands each
+ * reply to limiter_take(). limiter_finish() decides exactly as a single
+ * atomic check would for requests one after another, and lays out the
+ * follow-up commands: what a refused request added taken back, the
+ * denial counted, a block written (hash and event), bucket rollover
+ * (stale fields, TTLs). The caller sends those and waits for them before
+ * answering, so the next request on any node sees them.
+ * limiter_refund() lays out the commands that take a counted request back.
+ *
+ * Transport-free (policyd's async client, the milter's sync one and the
+ * bench share it); never logs. The clock is this host's, corrected by the
+ * offset to Redis' TIME learnt at every connect (limiter_clock), so node
+ * clocks do not matter. Key and field names are those of DESIGN.md.
  */
 #ifndef FG_LIMITER_H
 #define FG_LIMITER_H
@@ -20,12 +32,6 @@
 #include "conf.h"
 #include "subject.h"
 
-#define LIMITER_NKEYS    6
-#define LIMITER_NFIXED   11
-#define LIMITER_PERLIMIT 9
-#define LIMITER_ARGV_MAX                                                       \
-	(3 + LIMITER_NKEYS + LIMITER_NFIXED +                                  \
-	    LIMITER_PERLIMIT * CONF_LIMITS_MAX)
 #define LIMITER_KEY_MAX (CONF_NAME_MAX + SUBJECT_VALUE_MAX + 32)
 
 enum limiter_status {
@@ -40,7 +46,7 @@ enum limiter_status {
 enum limiter_mode {
 	LIMITER_ENFORCE,
 	LIMITER_DRYRUN,
-	LIMITER_REFUND,
+	LIMITER_REFUND, /* local fallback only; Redis: limiter_refund() */
 };
 
 struct limiter_req {
@@ -53,17 +59,7 @@ struct limiter_req {
 	const char *sender; /* normalised sender, or "" */
 	const char *by;     /* "policyd" or "milter" */
 	enum limiter_mode mode;
-	long long now_ms; /* 0: Redis TIME (tests pin the clock) */
-};
-
-struct limiter_args {
-	int argc;
-	const char *argv[LIMITER_ARGV_MAX];
-	size_t argvlen[LIMITER_ARGV_MAX];
-	int nlimits; /* limits of this subject type */
-	char keys[LIMITER_NKEYS][LIMITER_KEY_MAX];
-	char subject[SUBJECT_VALUE_MAX + 16];
-	char nums[8 + 8 * CONF_LIMITS_MAX][24];
+	long long now_ms; /* 0: limiter_now_ms() (tests pin the clock) */
 };
 
 struct limiter_result {
@@ -75,15 +71,31 @@ struct limiter_result {
 	long long now_ms;
 };
 
-extern const char limiter_lua[];
+struct limiter;
 
-int limiter_init(void) __attribute__((warn_unused_result));
-const char *limiter_sha(void);
-int limiter_args(struct limiter_args *, const struct conf *,
-    const struct limiter_req *, bool evalsha)
+/* limiter_start - the first round trip of one subject; NULL when out of
+ * memory or the subject makes no valid key. c is borrowed until
+ * limiter_free; the strings of r are copied. */
+struct limiter *limiter_start(const struct conf *c, const struct limiter_req *r)
     __attribute__((warn_unused_result));
-int limiter_parse(const redisReply *, struct limiter_result *)
+/* limiter_ncmd, limiter_cmd - the commands laid out now, to send in order */
+int limiter_ncmd(const struct limiter *);
+void limiter_cmd(const struct limiter *, int i, int *argc,
+    const char *const **argv, const size_t **argvlen);
+/* limiter_take - reply i of the first round trip; 0, or -1 for a reply
+ * of the wrong shape (the decision is then not to be trusted) */
+int limiter_take(struct limiter *, int i, const redisReply *)
     __attribute__((warn_unused_result));
-bool limiter_noscript(const redisReply *);
+/* limiter_finish - the decision, and the follow-up commands; 0 or -1 */
+int limiter_finish(struct limiter *, struct limiter_result *)
+    __attribute__((warn_unused_result));
+/* limiter_refund - the commands taking back a counted request; 0 or -1 */
+int limiter_refund(struct limiter *) __attribute__((warn_unused_result));
+void limiter_free(struct limiter *);
+
+/* limiter_clock - learn the offset to Redis from a TIME reply; 0 or -1 */
+int limiter_clock(const redisReply *);
+/* limiter_now_ms - this host's clock in ms, on Redis' time */
+long long limiter_now_ms(void);
 
 #endif

@@ -4,7 +4,7 @@
  *
  * Entry points: local_new, local_check, local_note, local_blocked,
  * local_clear, local_free. A chained hash table keyed by "type:value";
- * each entry keeps two buckets per limit and metric, like limiter.lua.
+ * each entry keeps two buckets per limit and metric, like common/limiter.c.
  * Never logs; a full table is emptied and counted (local_flushes).
  */
 #include <math.h>
@@ -185,7 +185,7 @@ local_note(struct local *l, const struct limiter_req *r,
 }
 
 /*
- * local_check - limiter.lua's decision with local counters; 0 or -1.
+ * local_check - the limiter's decision with local counters; 0 or -1.
  * Blocks are not looked at: the caller asks local_blocked() first.
  */
 int

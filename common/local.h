@@ -5,7 +5,7 @@
  * honoured while Redis is away.
  *
  * local_blocked() tells whether a known or local block applies; then
- * local_check() applies the same sliding-window rules as limiter.lua to
+ * local_check() applies the same sliding-window rules as common/limiter.c to
  * one subject with in-process counters (rate metrics and block_after; the
  * distinct ip/sender signals need the shared view and are skipped).
  * Memory is bounded: at most LOCAL_MAX_SUBJECTS subjects are tracked;

@@ -3,10 +3,11 @@
  * account - blocks, uid limits and the trace of one message.
  *
  * Entry points: account_new, account_message, account_reconf,
- * account_free. Two pipelined round trips at end-of-message: first the
- * block lookups and the uid limiter script (EVALSHA; EVAL after NOSCRIPT),
- * then the trace (XADD fg:trace MAXLEN ~ N, ZINCRBY of the uid's scripts
- * ZSET) carrying the action taken. Never blocks longer than redis.timeout
+ * account_free. Pipelined round trips at end-of-message: first the
+ * block lookups and the uid limiter's commands, then the limiter's
+ * follow-ups when it has any (common/limiter.h), then the trace (XADD
+ * fg:trace MAXLEN ~ N, ZINCRBY of the uid's scripts ZSET) carrying the
+ * action taken. Never blocks longer than redis.timeout
  * per round trip; any failure falls back to the on_failure policy.
  */
 #include <pthread.h>
@@ -40,6 +41,7 @@ struct query {
 	char value[SUBJECT_VALUE_MAX];
 	struct limiter_req req;
 	struct limiter_result res;
+	struct limiter *lim; /* is_limiter: its commands */
 };
 
 static long long
@@ -123,21 +125,33 @@ block_reply(const redisReply *r, struct limiter_result *res)
 	return 0;
 }
 
+/* append - the limiter's commands laid out now; 0 or -1 */
+static int
+append(redisContext *rc, const struct limiter *l)
+{
+	const char *const *argv;
+	const size_t *len;
+	int i, argc;
+
+	for (i = 0; i < limiter_ncmd(l); i++) {
+		limiter_cmd(l, i, &argc, &argv, &len);
+		if (redisAppendCommandArgv(
+		        rc, argc, (const char **)argv, len) != REDIS_OK)
+			return -1;
+	}
+	return 0;
+}
+
 /* send_query - append one query to the pipeline; 0 or -1 */
 static int
-send_query(
-    redisContext *rc, const struct conf *c, struct query *q, bool evalsha)
+send_query(redisContext *rc, const struct conf *c, struct query *q)
 {
-	struct limiter_args la;
 	char key[LIMITER_KEY_MAX];
 
 	if (q->is_limiter) {
-		if (limiter_args(&la, c, &q->req, evalsha) == -1)
+		if ((q->lim = limiter_start(c, &q->req)) == NULL)
 			return -1;
-		return redisAppendCommandArgv(
-		           rc, la.argc, la.argv, la.argvlen) == REDIS_OK
-		    ? 0
-		    : -1;
+		return append(rc, q->lim);
 	}
 	if (subject_key(key, sizeof(key), c->redis.prefix, q->type, q->value,
 	        ":block") == -1)
@@ -145,37 +159,49 @@ send_query(
 	return redisAppendCommand(rc, "HGETALL %s", key) == REDIS_OK ? 0 : -1;
 }
 
-/* ask_redis - every query in one round trip; 0, or -1 (use fallback) */
+/* ask_redis - every query in one round trip, then the limiter's
+ * follow-ups (a block, the denial, rollover) in a second; 0, or -1 (use
+ * the fallback; the connection is then not reused) */
 static int
 ask_redis(redisContext *rc, const struct conf *c, struct query *qs)
 {
+	struct limiter *lim;
 	redisReply *r;
-	int i, rc2;
+	int i, j, n, rc2;
 
 	for (i = 0; i < NQ; i++)
-		if (qs[i].used && send_query(rc, c, &qs[i], true) == -1)
+		if (qs[i].used && send_query(rc, c, &qs[i]) == -1)
 			return -1;
 	for (i = 0; i < NQ; i++) {
 		if (!qs[i].used)
 			continue;
-		if (redisGetReply(rc, (void **)&r) != REDIS_OK)
-			return -1;
-		if (qs[i].is_limiter && limiter_noscript(r)) {
-			freeReplyObject(r); /* Redis restarted: the body */
-			if (send_query(rc, c, &qs[i], false) == -1 ||
-			    redisGetReply(rc, (void **)&r) != REDIS_OK)
+		n = qs[i].is_limiter ? limiter_ncmd(qs[i].lim) : 1;
+		for (j = 0; j < n; j++) {
+			if (redisGetReply(rc, (void **)&r) != REDIS_OK)
+				return -1;
+			rc2 = qs[i].is_limiter ? limiter_take(qs[i].lim, j, r)
+			                       : block_reply(r, &qs[i].res);
+			if (rc2 == -1)
+				log_warnx("redis: unexpected reply (%s)",
+				    r != NULL && r->type == REDIS_REPLY_ERROR
+				        ? r->str
+				        : "bad shape");
+			freeReplyObject(r);
+			if (rc2 == -1)
 				return -1;
 		}
-		rc2 = qs[i].is_limiter ? limiter_parse(r, &qs[i].res)
-		                       : block_reply(r, &qs[i].res);
-		if (rc2 == -1)
-			log_warnx("redis: unexpected reply (%s)",
-			    r != NULL && r->type == REDIS_REPLY_ERROR
-			        ? r->str
-			        : "bad shape");
-		freeReplyObject(r);
-		if (rc2 == -1)
+	}
+	lim = qs[Q_UID].used && qs[Q_UID].is_limiter ? qs[Q_UID].lim : NULL;
+	if (lim == NULL)
+		return 0;
+	if (limiter_finish(lim, &qs[Q_UID].res) == -1 || append(rc, lim) == -1)
+		return -1;
+	for (j = 0; j < limiter_ncmd(lim); j++) {
+		if (redisGetReply(rc, (void **)&r) != REDIS_OK)
 			return -1;
+		if (r->type == REDIS_REPLY_ERROR)
+			log_warnx("redis: limiter follow-up: %s", r->str);
+		freeReplyObject(r);
 	}
 	return 0;
 }
@@ -394,4 +420,5 @@ account_message(struct account *a, const struct conf *c,
 		trace(pc->c, c, m, qs[Q_UID].used ? qs[Q_UID].value : "", v);
 		pool_put(a->pool, pc, pc->c->err == 0);
 	}
+	limiter_free(qs[Q_UID].lim);
 }

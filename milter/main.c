@@ -156,8 +156,6 @@ main(int argc, char *argv[])
 		mconf_put(m);
 		return 0;
 	}
-	if (limiter_init() == -1)
-		fatalx("limiter: cannot hash the script");
 	signal(SIGPIPE, SIG_IGN);
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "limiter.h"
 #include "log.h"
 #include "pool.h"
 #include "str.h"
@@ -93,7 +94,8 @@ went_down(struct pool *p, const char *why)
 	                                                   : p->backoff_ms * 2;
 }
 
-/* handshake - AUTH and SELECT; returns 0 or -1 with why */
+/* handshake - AUTH, SELECT, and Redis' clock for the limiter (TIME);
+ * returns 0 or -1 with why */
 static int
 handshake(redisContext *c, const struct conf *cf, char *why, size_t size)
 {
@@ -121,6 +123,16 @@ handshake(redisContext *c, const struct conf *cf, char *why, size_t size)
 		}
 		freeReplyObject(r);
 	}
+	r = redisCommand(c, "TIME");
+	if (limiter_clock(r) == -1) {
+		snprintf(why, size, "TIME: %.100s",
+		    r != NULL && r->type == REDIS_REPLY_ERROR ? r->str
+		        : r != NULL                           ? "bad reply"
+		                                              : c->errstr);
+		freeReplyObject(r);
+		return -1;
+	}
+	freeReplyObject(r);
 	return 0;
 }
 

@@ -41,8 +41,11 @@ struct dsub {
 	struct limiter_result res;
 	bool counted_in_redis; /* PASS from Redis with increments */
 	bool failed;           /* on_failure = defer applied */
-	bool retried;          /* NOSCRIPT: sent once more with EVAL */
 	bool degraded;         /* decided without Redis */
+	struct limiter *lim;   /* its commands; freed by finish */
+	int ncmd, got;         /* commands of the round sent, replies in */
+	bool bad;              /* a reply missing or of the wrong shape */
+	bool following;        /* the round sent is the follow-ups */
 };
 
 struct dop {
@@ -63,8 +66,9 @@ struct dop {
 	long long messages;
 };
 
-static void sub_send(struct dop *, struct dsub *);
+static void on_part(const redisReply *, void *);
 static void refund_reply(const redisReply *, void *);
+static int send_round(struct store *, struct dsub *, store_cb *, void *);
 
 static void
 confref_drop(struct confref *cr)
@@ -246,19 +250,17 @@ finish(struct dop *op)
 		/* refused: take back what other subjects counted */
 		for (i = 0; i < op->nsub; i++) {
 			struct dsub *s = &op->sub[i];
-			struct limiter_args a;
 
-			if (!s->counted_in_redis)
-				continue;
-			s->req.mode = LIMITER_REFUND;
-			s->req.now_ms = s->res.now_ms;
-			if (limiter_args(&a, c, &s->req, true) == 0 &&
-			    store_command(d->store, a.argc, a.argv, a.argvlen,
-			        refund_reply, NULL) == -1)
+			if (s->counted_in_redis &&
+			    (limiter_refund(s->lim) == -1 ||
+			        send_round(d->store, s, refund_reply, NULL) ==
+			            -1))
 				log_debug(
 				    "refund of %s not sent", s->req.value);
 		}
 	}
+	for (i = 0; i < op->nsub; i++)
+		limiter_free(op->sub[i].lim);
 	snprintf(buf, sizeof(buf), "%s", action);
 	op->cb(op->arg, buf);
 	confref_drop(op->cr);
@@ -298,31 +300,74 @@ sub_done(struct dop *op)
 		finish(op);
 }
 
-/* on_reply - the limiter script's answer for one subject */
+/* send_round - the limiter's commands laid out now, pipelined; each reply
+ * goes to cb(reply, arg) (arg NULL: s); -1 when none was sent */
+static int
+send_round(struct store *st, struct dsub *s, store_cb *cb, void *arg)
+{
+	const char *const *argv;
+	const size_t *len;
+	int i, argc;
+
+	s->ncmd = limiter_ncmd(s->lim);
+	s->got = 0;
+	for (i = 0; i < s->ncmd; i++) {
+		limiter_cmd(s->lim, i, &argc, &argv, &len);
+		if (store_command(st, argc, (const char **)argv, len, cb,
+		        arg != NULL ? arg : s) == -1) {
+			if (i == 0)
+				return -1;
+			s->bad = true; /* the ones sent still answer */
+			s->ncmd = i;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* on_part - one reply of a subject's round trip; the last one decides */
 static void
-on_reply(const redisReply *r, void *arg)
+on_part(const redisReply *r, void *arg)
 {
 	struct dsub *s = arg;
 	struct dop *op = s->op;
 
-	if (limiter_noscript(r) && !s->retried) {
-		s->retried = true; /* Redis restarted: send the body */
-		sub_send(op, s);
-		return;
-	}
-	if (r == NULL || limiter_parse(r, &s->res) == -1) {
+	if (!s->following && !s->bad && limiter_take(s->lim, s->got, r) == -1) {
+		s->bad = true;
 		if (r != NULL)
 			log_warnx("redis: unexpected limiter reply (%s)",
 			    r->type == REDIS_REPLY_ERROR ? r->str
 			                                 : "bad shape");
-		sub_fallback(op, s);
-	} else {
-		local_note(op->d->local, &s->req, &s->res, mono_ms());
-		s->counted_in_redis = s->res.status == LIMITER_PASS &&
-		    (s->req.messages > 0 || s->req.recipients > 0 ||
-		        s->req.bytes > 0) &&
-		    s->req.mode == LIMITER_ENFORCE;
 	}
+	if (s->following && r == NULL)
+		s->bad = true;
+	if (++s->got < s->ncmd)
+		return;
+	if (s->following) {
+		if (s->bad)
+			log_warnx("redis: follow-up of %s:%s not done (a block "
+			          "or count may be missing)",
+			    subject_type_name(s->req.type), s->req.value);
+		sub_done(op);
+		return;
+	}
+	if (s->bad || limiter_finish(s->lim, &s->res) == -1) {
+		sub_fallback(op, s);
+		sub_done(op);
+		return;
+	}
+	local_note(op->d->local, &s->req, &s->res, mono_ms());
+	s->counted_in_redis = s->res.status == LIMITER_PASS &&
+	    (s->req.messages > 0 || s->req.recipients > 0 ||
+	        s->req.bytes > 0) &&
+	    s->req.mode == LIMITER_ENFORCE;
+	/* follow-ups (a block, the denial, rollover) land before the answer,
+	 * so the next request on any node sees them */
+	s->following = true;
+	s->bad = false;
+	if (limiter_ncmd(s->lim) > 0 &&
+	    send_round(op->d->store, s, on_part, NULL) == 0)
+		return;
 	sub_done(op);
 }
 
@@ -334,15 +379,13 @@ refund_reply(const redisReply *r, void *arg)
 	(void)arg;
 }
 
-/* sub_send - EVALSHA (EVAL after NOSCRIPT); on failure the fallback */
+/* sub_send - the subject's round trip; on failure the fallback */
 static void
 sub_send(struct dop *op, struct dsub *s)
 {
-	struct limiter_args a;
-
-	if (limiter_args(&a, op->cr->c, &s->req, !s->retried) == -1 ||
-	    store_command(
-	        op->d->store, a.argc, a.argv, a.argvlen, on_reply, s) == -1) {
+	s->lim = limiter_start(op->cr->c, &s->req);
+	if (s->lim == NULL ||
+	    send_round(op->d->store, s, on_part, NULL) == -1) {
 		sub_fallback(op, s);
 		sub_done(op);
 	}

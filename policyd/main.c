@@ -205,8 +205,6 @@ main(int argc, char *argv[])
 		conf_free(c);
 		return 0;
 	}
-	if (limiter_init() == -1)
-		fatalx("limiter: cannot hash the script");
 	signal(SIGPIPE, SIG_IGN);
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");

@@ -14,6 +14,7 @@
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
 
+#include "limiter.h"
 #include "log.h"
 #include "store.h"
 #include "str.h"
@@ -103,6 +104,20 @@ on_connect(const redisAsyncContext *ctx, int status)
 	s->ctx = NULL; /* hiredis frees it on a failed connect */
 	str_lcpy(s->why, ctx->errstr, sizeof(s->why));
 	store_drop(s, s->why);
+}
+
+/* on_time - Redis' clock, for the limiter's buckets (limiter_clock) */
+static void
+on_time(redisAsyncContext *ctx, void *r, void *priv)
+{
+	struct store *s = priv;
+
+	if (r == NULL || s->ctx != ctx)
+		return;
+	if (limiter_clock(r) == -1) {
+		str_lcpy(s->why, "unexpected TIME reply", sizeof(s->why));
+		store_drop(s, s->why);
+	}
 }
 
 /* on_ready - reply of the handshake's last command (PING) */
@@ -208,6 +223,7 @@ store_connect(struct store *s)
 		snprintf(dbs, sizeof(dbs), "%d", s->conf->redis.db);
 		redisAsyncCommand(ctx, on_handshake, s, "SELECT %s", dbs);
 	}
+	redisAsyncCommand(ctx, on_time, s, "TIME");
 	redisAsyncCommand(ctx, on_ready, s, "PING");
 	tv = ms_tv(s->conf->redis.timeout_ms * 5 < 1000
 	        ? 1000

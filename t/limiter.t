@@ -1,8 +1,9 @@
 #!/usr/bin/perl
 # SPDX-License-Identifier: BSD-2-Clause
-# common/limiter.lua against a real redis-server with a pinned clock: the
-# sliding-window estimate at bucket edges, all-or-nothing counting, denial
-# counting and blocks, stale bucket removal, TTLs and refunds.
+# common/limiter.c against a real redis-server with a pinned clock
+# (t/tools/limitctl sends its commands): the sliding-window estimate at
+# bucket edges, all-or-nothing counting, denial counting and blocks, stale
+# bucket removal, TTLs and refunds.
 use strict;
 use warnings;
 use FindBin;
@@ -10,10 +11,9 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use FG;
 
-start_redis();
-my $script = do { local $/; open my $f, '<', "$FindBin::Bin/../common/limiter.lua" or die; <$f> };
-my $sha = redis('SCRIPT', 'LOAD', $script);
-like($sha, qr/^[0-9a-f]{40}$/, 'script loads');
+my $sock = start_redis();
+my $ctl = ($ENV{FG_BUILD} // 'build') . '/t/tools/limitctl';
+ok(-x $ctl, 'limitctl is built');
 
 my @keys = map { "t:{sasl:u}$_" } ('', ':block', ':limits', ':ips', ':senders');
 push @keys, 't:events';
@@ -21,10 +21,13 @@ push @keys, 't:events';
 # messages, recipients, bytes, ips, senders, block_after, ttl]
 sub run {
     my ($flags, $now, $m, $r, $b, $ip, $snd, @limits) = @_;
-    my @argv = ($flags, $now, $m, $r, $b, 'node1', 'test', 'sasl:u', $ip,
-        $snd, scalar @limits, map { @$_ } @limits);
-    my $out = redis('EVALSHA', $sha, 6, @keys, @argv);
-    return [split /\n/, $out];
+    open my $fh, '-|', $ctl, $sock, 't:', 'sasl', 'u', $flags, $now, $m, $r,
+        $b, 'node1', 'test', $ip, $snd, scalar @limits, map { @$_ } @limits
+        or die "limitctl: $!";
+    local $/;
+    my $out = <$fh>;
+    close $fh or diag("limitctl exited $?");
+    return [split /\n/, $out, -1];
 }
 my $W = 100;    # window, seconds
 my $lim = ['L', $W, 10, 0, 0, 0, 0, 3, 0];

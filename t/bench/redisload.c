@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redisload - the Redis ceiling for floodgate's own work (make bench):
- * per simulated policy request, the same limiter EVALSHA calls that
- * floodgate-policyd makes (the sasl subject with client ip and sender,
- * the ip subject), built by the same limiter_args() from the same config,
- * pipelined on one connection like policyd's, with -c requests in flight.
- * No policy protocol, no parsing: what is left is Redis itself.
+ * per simulated policy request, the same limiter commands that
+ * floodgate-policyd sends (the sasl subject with client ip and sender,
+ * the ip subject; their follow-ups), laid out by the same common/limiter.c
+ * from the same config, pipelined on one connection like policyd's, with
+ * -c requests in flight. No policy protocol, no parsing: what is left is
+ * Redis itself.
  *
  * usage: redisload -f floodgate.conf [-c conc] [-n requests] [-w warmup]
  *                  [-u users] [-i ips] [-l label]
@@ -26,11 +27,22 @@
 #include "limiter.h"
 #include "subject.h"
 
+struct client;
+
+/* one subject's round trips */
+struct sub {
+	struct client *c;
+	struct limiter *l;
+	int n, got;
+	bool follow, bad;
+};
+
 struct client {
 	int id, pending, rcpt, nrcpt;
 	long msg;
 	unsigned int user, ip;
 	uint64_t sent_ns;
+	struct sub sub[2];
 };
 
 static struct {
@@ -62,18 +74,34 @@ rnd(void)
 }
 
 static void client_send(struct client *);
+static void on_reply(redisAsyncContext *, void *, void *);
 
+/* send_round - the commands the limiter laid out now */
 static void
-on_reply(redisAsyncContext *ac, void *r, void *priv)
+send_round(struct sub *s)
 {
-	struct client *c = priv;
-	struct limiter_result res;
+	const char *const *argv;
+	const size_t *len;
+	int i, argc;
 
-	(void)ac;
-	if (r == NULL || limiter_parse(r, &res) == -1)
-		g.errors++;
-	else if (g.done >= g.warmup)
-		g.status[res.status]++;
+	s->n = limiter_ncmd(s->l);
+	s->got = 0;
+	for (i = 0; i < s->n; i++) {
+		limiter_cmd(s->l, i, &argc, &argv, &len);
+		redisAsyncCommandArgv(
+		    g.ac, on_reply, s, argc, (const char **)argv, len);
+	}
+}
+
+/* sub_done - a subject decided and followed up; the last one of a
+ * request starts the client's next */
+static void
+sub_done(struct sub *s)
+{
+	struct client *c = s->c;
+
+	limiter_free(s->l);
+	s->l = NULL;
 	if (--c->pending > 0)
 		return;
 	if (g.done >= g.warmup && g.nlat < g.total)
@@ -88,12 +116,37 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 	client_send(c);
 }
 
-/* send - one subject's EVALSHA */
 static void
-send_sub(struct client *c, enum subject_type t, const char *value,
+on_reply(redisAsyncContext *ac, void *r, void *priv)
+{
+	struct sub *s = priv;
+	struct limiter_result res;
+
+	(void)ac;
+	if (!s->follow && (r == NULL || limiter_take(s->l, s->got, r) == -1))
+		s->bad = true;
+	if (++s->got < s->n)
+		return;
+	if (!s->follow) {
+		if (s->bad || limiter_finish(s->l, &res) == -1)
+			g.errors++;
+		else if (g.done >= g.warmup)
+			g.status[res.status]++;
+		s->follow = true;
+		if (!s->bad && limiter_ncmd(s->l) > 0) {
+			send_round(s);
+			return;
+		}
+	}
+	sub_done(s);
+}
+
+/* send_sub - one subject's first round trip */
+static void
+send_sub(struct client *c, int i, enum subject_type t, const char *value,
     const char *ip, const char *sender, long long m)
 {
-	struct limiter_args a;
+	struct sub *s = &c->sub[i];
 	struct limiter_req rq = {.type = t,
 	    .value = value,
 	    .messages = m,
@@ -102,12 +155,13 @@ send_sub(struct client *c, enum subject_type t, const char *value,
 	    .sender = sender,
 	    .by = "policyd"};
 
-	if (limiter_args(&a, g.conf, &rq, true) == -1) {
+	*s = (struct sub){.c = c};
+	if ((s->l = limiter_start(g.conf, &rq)) == NULL) {
 		g.errors++;
 		return;
 	}
 	c->pending++;
-	redisAsyncCommandArgv(g.ac, on_reply, c, a.argc, a.argv, a.argvlen);
+	send_round(s);
 }
 
 static void
@@ -131,8 +185,8 @@ client_send(struct client *c)
 	    (c->ip >> 8) & 255, c->ip & 255);
 	snprintf(sender, sizeof(sender), "user%u@example.com", c->user);
 	c->sent_ns = now_ns();
-	send_sub(c, SUBJECT_SASL, user, ip, sender, c->rcpt == 1);
-	send_sub(c, SUBJECT_IP, ip, "", "", c->rcpt == 1);
+	send_sub(c, 0, SUBJECT_SASL, user, ip, sender, c->rcpt == 1);
+	send_sub(c, 1, SUBJECT_IP, ip, "", "", c->rcpt == 1);
 }
 
 static int
@@ -209,10 +263,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "redisload: %s\n", err);
 		return 1;
 	}
-	if (limiter_init() == -1)
-		return 1;
 	srv = g.conf->redis.server;
-	/* load the script once, as policyd does on NOSCRIPT */
+	/* Redis' clock, as policyd learns it at connect */
 	sc = strncmp(srv, "unix:", 5) == 0
 	    ? redisConnectUnix(srv + 5)
 	    : redisConnect("127.0.0.1", atoi(strrchr(srv, ':') + 1));
@@ -220,10 +272,9 @@ main(int argc, char *argv[])
 		fprintf(stderr, "redisload: cannot connect to %s\n", srv);
 		return 1;
 	}
-	r = redisCommand(sc, "SCRIPT LOAD %s", limiter_lua);
-	if (r == NULL || r->type != REDIS_REPLY_STRING ||
-	    strcmp(r->str, limiter_sha()) != 0) {
-		fprintf(stderr, "redisload: SCRIPT LOAD failed\n");
+	r = redisCommand(sc, "TIME");
+	if (limiter_clock(r) == -1) {
+		fprintf(stderr, "redisload: TIME failed\n");
 		return 1;
 	}
 	freeReplyObject(r);

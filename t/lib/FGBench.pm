@@ -221,10 +221,10 @@ sub redis_cost {
     my $conf = floodgate_conf(FG::free_port(), $limits, $sock);
     my $rl = bench_bin('redisload');
     my $warm = `$rl -f $conf -c 16 -n 500 -w 0 2>&1`;
-    system("callgrind_control -z $pid >/dev/null") == 0
+    system("callgrind_control -z $pid >/dev/null 2>&1") == 0
         or return (0, 'callgrind_control -z failed');
     my $out = `$rl -f $conf -c 16 -n $n -w 0 2>&1`;
-    system("callgrind_control -d $pid >/dev/null") == 0 or return (0, 'callgrind_control -d failed');
+    system("callgrind_control -d $pid >/dev/null 2>&1") == 0 or return (0, 'callgrind_control -d failed');
     FG::reap('redis-callgrind', 'TERM', 30);
     my ($dump) = sort { -M $a <=> -M $b } glob("$d/cg.out.*");
     return (0, "no callgrind dump\n$out") unless $dump;
