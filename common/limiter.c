@@ -53,7 +53,7 @@ struct lstate {
 	const struct conf_limit *cl;
 	long long wms, b, last, dcur, dprev;
 	double frac;
-	const char *cur[NMETRIC], *prev[NMETRIC], *dcurf, *dprevf, *lastf;
+	const char *ws, *cur[NMETRIC], *prev[NMETRIC], *dcurf, *dprevf, *lastf;
 	int incr[NMETRIC];        /* C_INCR command of cur[j] */
 	bool own[NMETRIC];        /* that command is this limit's */
 	long long count[NMETRIC]; /* cur after this request's increment */
@@ -137,74 +137,121 @@ cmdv(struct limiter *l, enum cmd_kind kind, ...)
 }
 #define CMD(l, kind, ...) cmdv(l, kind, __VA_ARGS__, END)
 
+/* cat - the strings up to END joined, kept in l's buffer; NULL when full
+ * or when one of them is NULL (an earlier failure) */
+static const char *
+cat(struct limiter *l, ...)
+{
+	va_list ap;
+	const char *p;
+	char *s = l->buf + l->used;
+	size_t n = 0, len;
+	int bad = 0;
+
+	va_start(ap, l);
+	while ((p = va_arg(ap, const char *)) != END) {
+		if (p == NULL || (len = strlen(p)) >= l->size - l->used - n) {
+			bad = 1;
+			break;
+		}
+		memcpy(s + n, p, len);
+		n += len;
+	}
+	va_end(ap);
+	if (bad || n >= l->size - l->used)
+		return NULL;
+	s[n] = '\0';
+	l->used += n + 1;
+	return s;
+}
+#define CAT(l, ...) cat(l, __VA_ARGS__, END)
+
+/* num - a number, kept in l's buffer */
 static const char *
 num(struct limiter *l, long long v)
 {
-	return put(l, "%lld", v);
+	char tmp[24], *s = l->buf + l->used;
+	unsigned long long u =
+	    v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+	size_t k = 0, n = 0;
+
+	do
+		tmp[k++] = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	if (l->size - l->used < k + 2)
+		return NULL;
+	if (v < 0)
+		s[n++] = '-';
+	while (k > 0)
+		s[n++] = tmp[--k];
+	s[n] = '\0';
+	l->used += n + 1;
+	return s;
 }
 
 void
 limiter_free(struct limiter *l)
 {
+	free(l); /* one block: the tables and buffer follow it */
+}
+
+/* alloc - l, its tables and buffer in one block, sized for n limits of k
+ * metrics and a subject whose strings take text bytes; NULL when out of
+ * memory */
+static struct limiter *
+alloc(int n, int k, size_t text)
+{
+	int maxcmd = 16 + n * (2 * k + 8), maxargs = 96 + n * (14 * k + 40);
+	size_t size = 8 * text + 1024 +
+	    (size_t)n * (size_t)(6 * k + 16) * (CONF_NAME_MAX + 48);
+	size_t hdr = sizeof(struct limiter) +
+	    (size_t)(n ? n : 1) * sizeof(struct lstate);
+	size_t tables = (size_t)maxargs * (sizeof(char *) + sizeof(size_t)) +
+	    (size_t)maxcmd * sizeof(struct cmd);
+	struct limiter *l = malloc(hdr + tables + size);
+	char *p;
+
 	if (l == NULL)
-		return;
-	free(l->l);
-	free(l->cmd);
-	free(l->argv);
-	free(l->argvlen);
-	free(l->buf);
-	free(l);
-}
-
-/* alloc - tables and buffer sized for n limits of k metrics */
-static int
-alloc(struct limiter *l, size_t keys)
-{
-	size_t n = (size_t)l->n, k = (size_t)l->k;
-
-	l->maxcmd = (int)(16 + n * (2 * k + 8));
-	l->maxargs = (int)(96 + n * (14 * k + 40));
-	l->size = 6 * keys + 4096 + n * (6 * k + 16) * (CONF_NAME_MAX + 48);
-	l->l = calloc(n ? n : 1, sizeof(*l->l));
-	l->cmd = calloc((size_t)l->maxcmd, sizeof(*l->cmd));
-	l->argv = calloc((size_t)l->maxargs, sizeof(*l->argv));
-	l->argvlen = calloc((size_t)l->maxargs, sizeof(*l->argvlen));
-	l->buf = malloc(l->size);
-	return l->l && l->cmd && l->argv && l->argvlen && l->buf ? 0 : -1;
-}
-
-/* key - the subject's key with suffix, in l's buffer */
-static const char *
-key(struct limiter *l, const char *suffix)
-{
-	char *s = l->buf + l->used;
-
-	if (subject_key(s, l->size - l->used, l->c->redis.prefix, l->r.type,
-	        l->r.value, suffix) == -1)
 		return NULL;
-	l->used += strlen(s) + 1;
-	return s;
+	memset(l, 0, hdr);
+	p = (char *)l + hdr;
+	l->l = (struct lstate *)(l + 1);
+	l->argv = (const char **)p;
+	p += (size_t)maxargs * sizeof(char *);
+	l->argvlen = (size_t *)p;
+	p += (size_t)maxargs * sizeof(size_t);
+	l->cmd = (struct cmd *)p;
+	p += (size_t)maxcmd * sizeof(struct cmd);
+	l->buf = p;
+	l->size = size;
+	l->maxcmd = maxcmd;
+	l->maxargs = maxargs;
+	l->n = n;
+	l->k = k;
+	return l;
 }
 
-/* layout - the names of every key and field */
+/* layout - the names of every key and field, each number formatted once */
 static int
 layout(struct limiter *l)
 {
-	static const char *const setsuffix[2] = {":ips", ":senders"};
-	int i, j, s;
+	const char *base = CAT(l, l->c->redis.prefix, "{",
+	    subject_type_name(l->r.type), ":", l->r.value, "}");
+	int i, j;
 
-	l->usage = key(l, "");
-	l->blockk = key(l, ":block");
-	l->limk = key(l, ":limits");
-	for (s = 0; s < 2; s++)
-		l->setk[s] = key(l, setsuffix[s]);
-	l->evk = put(l, "%sevents", l->c->redis.prefix);
-	l->subj = put(l, "%s:%s", subject_type_name(l->r.type), l->r.value);
+	l->usage = base;
+	l->blockk = CAT(l, base, ":block");
+	l->limk = CAT(l, base, ":limits");
+	l->setk[0] = CAT(l, base, ":ips");
+	l->setk[1] = CAT(l, base, ":senders");
+	l->evk = CAT(l, l->c->redis.prefix, "events");
+	l->subj = CAT(l, subject_type_name(l->r.type), ":", l->r.value);
 	if (!l->usage || !l->blockk || !l->limk || !l->setk[0] || !l->setk[1] ||
 	    !l->evk || !l->subj)
 		return -1;
 	for (i = 0; i < l->n; i++) {
 		struct lstate *ls = &l->l[i];
+		const char *ws, *bs, *ps;
 
 		ls->wms = ls->cl->window * 1000;
 		ls->b = l->now / ls->wms;
@@ -212,17 +259,20 @@ layout(struct limiter *l)
 		    (double)ls->wms;
 		if (ls->wms > l->maxw)
 			l->maxw = ls->wms;
+		ws = ls->ws = num(l, ls->cl->window);
+		bs = num(l, ls->b);
+		ps = num(l, ls->b - 1);
 		for (j = 0; j < l->k; j++) {
-			ls->cur[j] = put(l, "%s:%lld:%lld",
-			    mletter[l->metric[j]], ls->cl->window, ls->b);
-			ls->prev[j] = put(l, "%s:%lld:%lld",
-			    mletter[l->metric[j]], ls->cl->window, ls->b - 1);
+			ls->cur[j] =
+			    CAT(l, mletter[l->metric[j]], ":", ws, ":", bs);
+			ls->prev[j] =
+			    CAT(l, mletter[l->metric[j]], ":", ws, ":", ps);
 			if (!ls->cur[j] || !ls->prev[j])
 				return -1;
 		}
-		ls->dcurf = put(l, "d:%s:%lld", ls->cl->name, ls->b);
-		ls->dprevf = put(l, "d:%s:%lld", ls->cl->name, ls->b - 1);
-		ls->lastf = put(l, "L:%s", ls->cl->name);
+		ls->dcurf = CAT(l, "d:", ls->cl->name, ":", bs);
+		ls->dprevf = CAT(l, "d:", ls->cl->name, ":", ps);
+		ls->lastf = CAT(l, "L:", ls->cl->name);
 		ls->zcount[0] = ls->zcount[1] = -1;
 		if (!ls->dcurf || !ls->dprevf || !ls->lastf)
 			return -1;
@@ -255,9 +305,8 @@ first(struct limiter *l)
 	rc |= CMD(l, C_LIMITS, "HMGET", l->limk, "exempt");
 	for (i = 0; i < l->n; i++)
 		for (j = 0; j < l->k; j++)
-			rc |= arg(l,
-			    put(l, "%s:%lld", mname[l->metric[j]],
-			        l->l[i].cl->window));
+			rc |= arg(
+			    l, CAT(l, mname[l->metric[j]], ":", l->l[i].ws));
 	rc |= CMD(l, C_EXISTS, "EXISTS", l->blockk);
 	rc |= CMD(l, C_BLOCK, "HMGET", l->blockk, "rule", "reason");
 	/* one HINCRBY per distinct current field (limits may share one) */
@@ -309,41 +358,40 @@ first(struct limiter *l)
 struct limiter *
 limiter_start(const struct conf *c, const struct limiter_req *r)
 {
-	struct limiter *l = calloc(1, sizeof(*l));
 	long long incs[NMETRIC] = {r->messages, r->recipients, r->bytes};
-	size_t keys = strlen(c->redis.prefix) + 4 * strlen(r->value) + 64;
-	int i, j;
+	const char *ip = r->ip != NULL ? r->ip : "",
+	           *sender = r->sender != NULL ? r->sender : "",
+	           *by = r->by != NULL ? r->by : "";
+	struct limiter *l;
+	int i, j, n = 0, k = 0;
 
-	if (l == NULL)
+	for (j = 0; j < NMETRIC; j++)
+		k += incs[j] > 0;
+	for (i = 0; i < c->nlimits; i++)
+		n += c->limits[i].subject == r->type;
+	if (r->mode == LIMITER_REFUND ||
+	    (l = alloc(n, k,
+	         strlen(c->redis.prefix) + strlen(r->value) + strlen(ip) +
+	             strlen(sender) + strlen(by) + 64)) == NULL)
 		return NULL;
 	l->c = c;
 	l->r = *r;
 	l->now = r->now_ms != 0 ? r->now_ms : limiter_now_ms();
-	for (j = 0; j < NMETRIC; j++)
+	for (j = 0, k = 0; j < NMETRIC; j++)
 		if (incs[j] > 0) {
-			l->metric[l->k] = j;
-			l->inc[l->k++] = incs[j];
+			l->metric[k] = j;
+			l->inc[k++] = incs[j];
 		}
-	for (i = 0; i < c->nlimits; i++)
-		if (c->limits[i].subject == r->type)
-			l->n++;
-	if (r->mode == LIMITER_REFUND || l->now <= 0 ||
-	    alloc(l,
-	        keys + strlen(r->ip ? r->ip : "") +
-	            strlen(r->sender ? r->sender : "")) == -1) {
-		limiter_free(l);
-		return NULL;
-	}
 	for (i = 0, j = 0; i < c->nlimits; i++)
 		if (c->limits[i].subject == r->type)
 			l->l[j++].cl = &c->limits[i];
 	/* the request's strings are the caller's: keep copies */
-	l->r.value = put(l, "%s", r->value);
-	l->r.ip = put(l, "%s", r->ip != NULL ? r->ip : "");
-	l->r.sender = put(l, "%s", r->sender != NULL ? r->sender : "");
-	l->r.by = put(l, "%s", r->by != NULL ? r->by : "");
-	if (!l->r.value || !l->r.ip || !l->r.sender || !l->r.by ||
-	    layout(l) == -1 || first(l) == -1) {
+	l->r.value = CAT(l, r->value);
+	l->r.ip = CAT(l, ip);
+	l->r.sender = CAT(l, sender);
+	l->r.by = CAT(l, by);
+	if (l->now <= 0 || !l->r.value || !l->r.ip || !l->r.sender ||
+	    !l->r.by || layout(l) == -1 || first(l) == -1) {
 		limiter_free(l);
 		return NULL;
 	}

@@ -300,29 +300,23 @@ sub_done(struct dop *op)
 		finish(op);
 }
 
+/* lim_cmd - store_pipeline's view of the limiter's commands */
+static void
+lim_cmd(
+    void *l, int i, int *argc, const char *const **argv, const size_t **argvlen)
+{
+	limiter_cmd(l, i, argc, argv, argvlen);
+}
+
 /* send_round - the limiter's commands laid out now, pipelined; each reply
  * goes to cb(reply, arg) (arg NULL: s); -1 when none was sent */
 static int
 send_round(struct store *st, struct dsub *s, store_cb *cb, void *arg)
 {
-	const char *const *argv;
-	const size_t *len;
-	int i, argc;
-
 	s->ncmd = limiter_ncmd(s->lim);
 	s->got = 0;
-	for (i = 0; i < s->ncmd; i++) {
-		limiter_cmd(s->lim, i, &argc, &argv, &len);
-		if (store_command(st, argc, (const char **)argv, len, cb,
-		        arg != NULL ? arg : s) == -1) {
-			if (i == 0)
-				return -1;
-			s->bad = true; /* the ones sent still answer */
-			s->ncmd = i;
-			break;
-		}
-	}
-	return 0;
+	return store_pipeline(
+	    st, s->ncmd, lim_cmd, s->lim, cb, arg != NULL ? arg : s);
 }
 
 /* on_part - one reply of a subject's round trip; the last one decides */

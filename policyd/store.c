@@ -16,6 +16,7 @@
 
 #include "limiter.h"
 #include "log.h"
+#include "resp.h"
 #include "store.h"
 #include "str.h"
 
@@ -300,6 +301,102 @@ bool
 store_up(const struct store *s)
 {
 	return s->state == ST_UP;
+}
+
+/* a pipeline: one timer, cb for each command in order */
+struct store_pipe {
+	struct store *s;
+	store_cb *cb;
+	void *arg;
+	struct event *timer;
+	int n, answered, outstanding;
+};
+
+/* pipe_reply - hiredis callback of one command of a pipeline */
+static void
+pipe_reply(redisAsyncContext *ctx, void *r, void *priv)
+{
+	struct store_pipe *p = priv;
+
+	(void)ctx;
+	if (p->answered < p->n) {
+		p->answered++;
+		if (p->answered == p->n)
+			evtimer_del(p->timer);
+		p->cb(r, p->arg);
+	}
+	if (--p->outstanding == 0) {
+		event_free(p->timer);
+		free(p);
+	}
+}
+
+/* pipe_timeout - Redis too slow: NULL for every command not answered,
+ * then drop the connection (hiredis hands the rest to pipe_reply) */
+static void
+pipe_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct store_pipe *p = arg;
+	struct store *s = p->s;
+
+	(void)fd;
+	(void)ev;
+	p->outstanding++; /* keep p while its callbacks run */
+	while (p->answered < p->n) {
+		p->answered++;
+		p->cb(NULL, p->arg);
+	}
+	if (s->ctx != NULL)
+		store_drop(s, "command timeout");
+	if (--p->outstanding == 0) {
+		event_free(p->timer);
+		free(p);
+	}
+}
+
+int
+store_pipeline(struct store *s, int n, store_cmd_fn *cmd, void *cmdarg,
+    store_cb *cb, void *arg)
+{
+	struct store_pipe *p;
+	struct timeval tv = ms_tv(s->conf->redis.timeout_ms);
+	const char *const *argv;
+	const size_t *len;
+	char resp[2048];
+	size_t rl;
+	int i, argc;
+
+	if (s->state != ST_UP || n < 1 || (p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	*p = (struct store_pipe){.s = s, .cb = cb, .arg = arg, .n = n};
+	if ((p->timer = evtimer_new(s->base, pipe_timeout, p)) == NULL) {
+		free(p);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		cmd(cmdarg, i, &argc, &argv, &len);
+		/* our formatter; hiredis' (slower) for an outsized command */
+		if ((rl = resp_format(resp, sizeof(resp), argc, argv, len)) > 0
+		        ? redisAsyncFormattedCommand(
+		              s->ctx, pipe_reply, p, resp, rl) != REDIS_OK
+		        : redisAsyncCommandArgv(s->ctx, pipe_reply, p, argc,
+		              (const char **)argv, len) != REDIS_OK)
+			break;
+		p->outstanding++;
+	}
+	if (i == 0) {
+		event_free(p->timer);
+		free(p);
+		return -1;
+	}
+	/* commands that could not be queued answer NULL when it is their
+	 * turn: the pipeline counts them as answered by the timeout path */
+	p->n = i < n ? i : n;
+	evtimer_add(p->timer, &tv);
+	if (i < n)
+		for (; i < n; i++)
+			cb(NULL, arg);
+	return 0;
 }
 
 /* op_reply - hiredis callback; answers the op unless its timer did */

@@ -22,6 +22,9 @@
 
 struct store;
 typedef void store_cb(const redisReply *, void *arg);
+/* the i-th command of a pipeline, borrowed until store_pipeline returns */
+typedef void store_cmd_fn(void *arg, int i, int *argc, const char *const **argv,
+    const size_t **argvlen);
 
 struct store *store_new(struct event_base *, const struct conf *);
 void store_free(struct store *);
@@ -30,5 +33,11 @@ bool store_up(const struct store *);
 int store_command(struct store *, int argc, const char **argv,
     const size_t *argvlen, store_cb *, void *arg)
     __attribute__((warn_unused_result));
+/* store_pipeline - n commands at once, one timeout for all: cb runs once
+ * per command, in order, with NULL for each one a failure or the timeout
+ * cut off (a command hiredis could not even queue answers NULL at once);
+ * -1 (and no cb) when nothing could be sent */
+int store_pipeline(struct store *, int n, store_cmd_fn *cmd, void *cmdarg,
+    store_cb *cb, void *arg) __attribute__((warn_unused_result));
 
 #endif

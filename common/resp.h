@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * resp - a Redis command in the protocol's own form (RESP), written with
+ * plain copies: hiredis' formatter (sdscatfmt) costs more than the rest
+ * of a pipelined limiter command. Never allocates, never logs.
+ */
+#ifndef FG_RESP_H
+#define FG_RESP_H
+
+#include <stddef.h>
+
+/* resp_format - argv as one RESP command in buf; its length, or 0 when
+ * it does not fit (the caller then formats it another way) */
+size_t resp_format(char *buf, size_t size, int argc, const char *const *argv,
+    const size_t *argvlen);
+
+#endif

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * resp - resp_format against hiredis' own formatter: the same bytes for
+ * empty, binary, long and many arguments; 0 when the buffer is one byte
+ * short, at every length.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "resp.h"
+#include "tap.h"
+
+static void
+same(int argc, const char **argv, const size_t *len, const char *name)
+{
+	char buf[70000], *want;
+	long long n;
+	size_t got;
+
+	n = redisFormatCommandArgv(&want, argc, argv, len);
+	got = resp_format(buf, sizeof(buf), argc, argv, len);
+	ok(n > 0 && got == (size_t)n && memcmp(buf, want, got) == 0, "%s",
+	    name);
+	is_int((long long)resp_format(buf, got - 1, argc, argv, len), 0,
+	    "one byte short: 0");
+	is_int((long long)resp_format(buf, got, argc, argv, len),
+	    (long long)got, "exactly enough: fits");
+	free(want);
+}
+
+int
+main(void)
+{
+	static char big[65536];
+	const char *a1[] = {"PING"};
+	const char *a2[] = {
+	    "HINCRBY", "fg:{sasl:alice@example.com}", "m:3600:497222", "-1"};
+	const char *a3[] = {"SET", "", "a\r\nb\0c"};
+	size_t l1[] = {4}, l2[] = {7, 27, 13, 2}, l3[] = {3, 0, 6};
+	const char *many[300];
+	size_t lmany[300], lbig[] = {3, 1, sizeof(big)};
+	const char *abig[] = {"SET", "k", big};
+	int i;
+
+	same(1, a1, l1, "one argument");
+	same(4, a2, l2, "a limiter command");
+	same(3, a3, l3, "an empty and a binary argument");
+	for (i = 0; i < 300; i++) {
+		many[i] = i % 2 ? "field" : "1234567890";
+		lmany[i] = strlen(many[i]);
+	}
+	same(300, many, lmany, "300 arguments");
+	memset(big, 'x', sizeof(big));
+	same(3, abig, lbig, "a 64 KiB argument");
+	is_int((long long)resp_format(big, sizeof(big), 0, a1, l1), 0,
+	    "no arguments: nothing");
+	return tap_done();
+}
