@@ -21,6 +21,7 @@
 #include "local.h"
 #include "log.h"
 #include "pool.h"
+#include "resp.h"
 #include "str.h"
 #include "subject.h"
 
