@@ -10,6 +10,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use FG;
+use POSIX ();
 
 my $sock = start_redis();
 my $ctl = ($ENV{FG_BUILD} // 'build') . '/t/tools/limitctl';
@@ -108,4 +109,34 @@ my $dry = ['D', $W, 1, 0, 0, 0, 0, 1, 0];
 run('d', $t0, 1, 0, 0, '', '', $dry);
 is(run('d', $t0, 1, 0, 0, '', '', $dry)->[0], 5, 'dry-run reports the block');
 is(redis('EXISTS', $keys[1]), 0, 'dry-run writes none');
+
+# racing requests of one subject (40 at once, limit 20): each sees the
+# others' counts, so exactly 20 pass and the count ends at 20
+redis('DEL', $keys[0], $keys[1]);
+my $race = ['R', $W, 20, 0, 0, 0, 0, 0, 0];
+my @kids;
+for my $i (1 .. 40) {
+    pipe my $rd, my $wr or die;
+    my $pid = fork // die;
+    if (!$pid) {
+        close $rd;
+        print $wr run('', $t0 + 5, 1, 0, 0, '', '', $race)->[0];
+        close $wr;
+        POSIX::_exit(0);    # not Test::More's END in a child
+    }
+    close $wr;
+    push @kids, [$pid, $rd];
+}
+my %st;
+for (@kids) {
+    my ($pid, $rd) = @$_;
+    local $/;
+    $st{<$rd> // 'none'}++;
+    waitpid $pid, 0;
+}
+is($st{0}, 20, '40 racing requests, limit 20: 20 pass')
+    or diag(join ' ', map { "$_=$st{$_}" } sort keys %st);
+is($st{1}, 20, 'and 20 are over');
+is(redis('HGET', $keys[0], "m:$W:" . int(($t0 + 5) / ($W * 1000))), 20,
+    'the count is the limit: refused ones were taken back');
 done_testing();
