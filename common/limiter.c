@@ -708,34 +708,51 @@ limiter_refund(struct limiter *l)
 	return compensate(l) ? -1 : 0;
 }
 
-static long long clock_offset_ms; /* Redis TIME - this host; atomic */
+/* Redis' clock minus this host's monotonic clock, and when it was learnt
+ * (monotonic ms): written by any thread, read by all (atomics) */
+static long long clock_offset_ms, clock_synced_ms;
 
 static long long
-realtime_ms(void)
+mono_ms(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int
 limiter_clock(const redisReply *r)
 {
-	long long sec, usec;
+	long long sec, usec, now = mono_ms();
 
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
 	    intval(r->element[0], &sec) == -1 ||
 	    intval(r->element[1], &usec) == -1 || sec <= 0 || usec < 0)
 		return -1;
-	__atomic_store_n(&clock_offset_ms,
-	    sec * 1000 + usec / 1000 - realtime_ms(), __ATOMIC_RELAXED);
+	__atomic_store_n(
+	    &clock_offset_ms, sec * 1000 + usec / 1000 - now, __ATOMIC_RELAXED);
+	__atomic_store_n(&clock_synced_ms, now, __ATOMIC_RELAXED);
 	return 0;
+}
+
+bool
+limiter_clock_stale(void)
+{
+	long long t = __atomic_load_n(&clock_synced_ms, __ATOMIC_RELAXED);
+
+	return t == 0 || mono_ms() - t > LIMITER_CLOCK_MS;
 }
 
 long long
 limiter_now_ms(void)
 {
-	return realtime_ms() +
-	    __atomic_load_n(&clock_offset_ms, __ATOMIC_RELAXED);
+	long long off = __atomic_load_n(&clock_offset_ms, __ATOMIC_RELAXED);
+	struct timespec ts;
+
+	if (off == 0) { /* never synced: this host's clock */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	return mono_ms() + off;
 }

@@ -17,9 +17,9 @@
  * limiter_refund() lays out the commands that take a counted request back.
  *
  * Transport-free (policyd's async client, the milter's sync one and the
- * bench share it); never logs. The clock is this host's, corrected by the
- * offset to Redis' TIME learnt at every connect (limiter_clock), so node
- * clocks do not matter. Key and field names are those of DESIGN.md.
+ * bench share it); never logs. The clock is Redis' TIME, learnt at every
+ * connect and every minute and kept by this host's monotonic clock in
+ * between (limiter_clock), so node clocks do not matter. Key and field names are those of DESIGN.md.
  */
 #ifndef FG_LIMITER_H
 #define FG_LIMITER_H
@@ -93,9 +93,15 @@ int limiter_finish(struct limiter *, struct limiter_result *)
 int limiter_refund(struct limiter *) __attribute__((warn_unused_result));
 void limiter_free(struct limiter *);
 
-/* limiter_clock - learn the offset to Redis from a TIME reply; 0 or -1 */
+/* how often the clock is learnt anew (a step of Redis' clock) */
+#define LIMITER_CLOCK_MS 60000
+
+/* limiter_clock - learn Redis' clock from a TIME reply; 0 or -1 */
 int limiter_clock(const redisReply *);
-/* limiter_now_ms - this host's clock in ms, on Redis' time */
+/* limiter_clock_stale - not learnt within LIMITER_CLOCK_MS */
+bool limiter_clock_stale(void);
+/* limiter_now_ms - Redis' time in ms, kept by this host's monotonic
+ * clock since the last TIME (steps of this host's clock do not matter) */
 long long limiter_now_ms(void);
 
 #endif

@@ -34,6 +34,7 @@ struct store {
 	int backoff_ms;
 	struct event *retry;      /* reconnect timer */
 	struct event *connect_to; /* connect/handshake timeout */
+	struct event *clock;      /* learns Redis' clock anew */
 	char why[128];
 };
 
@@ -159,6 +160,18 @@ on_handshake(redisAsyncContext *ctx, void *r, void *priv)
 	store_drop(s, s->why);
 }
 
+/* on_clock - Redis' clock once more when the last reading is old */
+static void
+on_clock(evutil_socket_t fd, short ev, void *arg)
+{
+	struct store *s = arg;
+
+	(void)fd;
+	(void)ev;
+	if (s->state == ST_UP && limiter_clock_stale())
+		redisAsyncCommand(s->ctx, on_time, s, "TIME");
+}
+
 static void
 on_retry(evutil_socket_t fd, short ev, void *arg)
 {
@@ -236,6 +249,7 @@ struct store *
 store_new(struct event_base *base, const struct conf *c)
 {
 	struct store *s = calloc(1, sizeof(*s));
+	struct timeval tv;
 
 	if (s == NULL)
 		return NULL;
@@ -244,10 +258,13 @@ store_new(struct event_base *base, const struct conf *c)
 	s->backoff_ms = BACKOFF_MIN_MS;
 	s->retry = evtimer_new(base, on_retry, s);
 	s->connect_to = evtimer_new(base, on_connect_timeout, s);
-	if (s->retry == NULL || s->connect_to == NULL) {
+	s->clock = event_new(base, -1, EV_PERSIST, on_clock, s);
+	if (s->retry == NULL || s->connect_to == NULL || s->clock == NULL) {
 		store_free(s);
 		return NULL;
 	}
+	tv = ms_tv(LIMITER_CLOCK_MS / 6);
+	evtimer_add(s->clock, &tv);
 	store_connect(s);
 	return s;
 }
@@ -294,6 +311,8 @@ store_free(struct store *s)
 		event_free(s->retry);
 	if (s->connect_to != NULL)
 		event_free(s->connect_to);
+	if (s->clock != NULL)
+		event_free(s->clock);
 	free(s);
 }
 
