@@ -28,10 +28,11 @@
 
 #define NMETRIC       3
 #define EVENTS_MAXLEN "10000"
+/* fields of a block hash read at most (ours are 8; an admin may add) */
+#define BLOCK_FIELDS_MAX 64
 
 enum cmd_kind {
 	C_LIMITS,
-	C_EXISTS,
 	C_BLOCK,
 	C_INCR,
 	C_USAGE,
@@ -307,8 +308,7 @@ first(struct limiter *l)
 		for (j = 0; j < l->k; j++)
 			rc |= arg(
 			    l, CAT(l, mname[l->metric[j]], ":", l->l[i].ws));
-	rc |= CMD(l, C_EXISTS, "EXISTS", l->blockk);
-	rc |= CMD(l, C_BLOCK, "HMGET", l->blockk, "rule", "reason");
+	rc |= CMD(l, C_BLOCK, "HGETALL", l->blockk);
 	/* one HINCRBY per distinct current field (limits may share one) */
 	for (i = 0; i < l->n; i++)
 		for (j = 0; j < l->k; j++) {
@@ -456,9 +456,13 @@ limiter_take(struct limiter *l, int i, const redisReply *r)
 		return -1;
 	switch (cm->kind) {
 	case C_LIMITS:
-	case C_BLOCK:
 	case C_USAGE:
 		if (r->type != REDIS_REPLY_ARRAY || r->elements != want)
+			return -1;
+		break;
+	case C_BLOCK: /* field, value pairs; none: no block */
+		if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0 ||
+		    r->elements > 2 * BLOCK_FIELDS_MAX)
 			return -1;
 		break;
 	default:
@@ -480,12 +484,20 @@ limiter_take(struct limiter *l, int i, const redisReply *r)
 			    : -1;
 		}
 		return 0;
-	case C_EXISTS:
-		l->blocked = r->integer > 0;
-		return 0;
 	case C_BLOCK:
-		text(r->element[0], l->brule, sizeof(l->brule));
-		text(r->element[1], l->breason, sizeof(l->breason));
+		l->blocked = r->elements > 0;
+		for (x = 0; x + 1 < r->elements; x += 2) {
+			const redisReply *f = r->element[x];
+
+			if (f->type != REDIS_REPLY_STRING)
+				continue;
+			if (strcmp(f->str, "rule") == 0)
+				text(r->element[x + 1], l->brule,
+				    sizeof(l->brule));
+			else if (strcmp(f->str, "reason") == 0)
+				text(r->element[x + 1], l->breason,
+				    sizeof(l->breason));
+		}
 		return 0;
 	case C_INCR:
 		for (a = 0; a < l->n; a++)

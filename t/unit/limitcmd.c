@@ -126,29 +126,27 @@ main(void)
 
 	l = limiter_start(&conf, &rq);
 	ok(l != NULL, "limiter_start");
-	is_int(limiter_ncmd(l), 8, "8 commands for one limit, 2 metrics, ips");
+	is_int(limiter_ncmd(l), 7, "7 commands for one limit, 2 metrics, ips");
 	is_str(cmdline(l, 0),
 	    "HMGET fg:{sasl:alice@example.com}:limits exempt messages:3600 "
 	    "recipients:3600",
 	    "exemption and overrides");
-	is_str(cmdline(l, 1), "EXISTS fg:{sasl:alice@example.com}:block",
-	    "the block");
+	is_str(cmdline(l, 1), "HGETALL fg:{sasl:alice@example.com}:block",
+	    "the block, and why");
 	is_str(cmdline(l, 2),
-	    "HMGET fg:{sasl:alice@example.com}:block rule reason", "and why");
-	is_str(cmdline(l, 3),
 	    "HINCRBY fg:{sasl:alice@example.com} m:3600:500000 1",
 	    "the current message bucket counted first");
-	is_str(cmdline(l, 4),
+	is_str(cmdline(l, 3),
 	    "HINCRBY fg:{sasl:alice@example.com} r:3600:500000 1",
 	    "the recipient bucket");
-	is_str(cmdline(l, 5),
+	is_str(cmdline(l, 4),
 	    "HMGET fg:{sasl:alice@example.com} m:3600:499999 r:3600:499999 "
 	    "d:sasl-hour:500000 d:sasl-hour:499999 L:sasl-hour",
 	    "previous buckets, denials, last bucket in one read");
-	is_str(cmdline(l, 6),
+	is_str(cmdline(l, 5),
 	    "ZADD fg:{sasl:alice@example.com}:ips 1800001800000 203.0.113.7",
 	    "the client ip recorded");
-	is_str(cmdline(l, 7),
+	is_str(cmdline(l, 6),
 	    "ZCOUNT fg:{sasl:alice@example.com}:ips 1799998200000 +inf",
 	    "and counted over the window");
 
@@ -157,12 +155,15 @@ main(void)
 	ok(take(l, 0, rarr(2, rstr(NULL), rstr(NULL))) == -1,
 	    "too few elements: refused");
 	ok(limiter_take(l, 1, NULL) == -1, "no reply: refused");
-	ok(take(l, 1, rstr("1")) == -1, "a string for EXISTS: refused");
-	ok(take(l, 5,
+	ok(take(l, 1, rstr("1")) == -1, "a string for HGETALL: refused");
+	ok(take(l, 1, rarr(1, rstr("rule"))) == -1,
+	    "a block hash of an odd length: refused");
+	ok(take(l, 2, rstr("1")) == -1, "a string for HINCRBY: refused");
+	ok(take(l, 4,
 	       rarr(5, rstr("12junk"), rstr(NULL), rstr(NULL), rstr(NULL),
 	           rstr(NULL))) == -1,
 	    "a count that is no number: refused");
-	ok(take(l, 5,
+	ok(take(l, 4,
 	       rarr(5, rstr("99999999999999999999999"), rstr(NULL), rstr(NULL),
 	           rstr(NULL), rstr(NULL))) == -1,
 	    "an overlong count: refused");
@@ -172,16 +173,15 @@ main(void)
 	is_int(take(l, 0,
 	           rarr(3, rstr(NULL), rstr("junk is ignored"), rstr(NULL))),
 	    0, "an override that is no number is ignored");
-	is_int(take(l, 1, rnum(0)), 0, "no block");
-	is_int(take(l, 2, rarr(2, rstr(NULL), rstr(NULL))), 0, "no reason");
-	is_int(take(l, 3, rnum(10)), 0, "HINCRBY: 10 messages with this one");
-	is_int(take(l, 4, rnum(10)), 0, "10 recipients");
-	is_int(take(l, 5,
+	is_int(take(l, 1, rarr(0)), 0, "no block");
+	is_int(take(l, 2, rnum(10)), 0, "HINCRBY: 10 messages with this one");
+	is_int(take(l, 3, rnum(10)), 0, "10 recipients");
+	is_int(take(l, 4,
 	           rarr(5, rstr("4"), rstr(NULL), rstr("2"), rstr(NULL),
 	               rstr("500000"))),
 	    0, "4 before, 2 denials, same bucket");
-	is_int(take(l, 6, rnum(1)), 0, "ZADD");
-	is_int(take(l, 7, rnum(1)), 0, "1 ip");
+	is_int(take(l, 5, rnum(1)), 0, "ZADD");
+	is_int(take(l, 6, rnum(1)), 0, "1 ip");
 	is_int(limiter_finish(l, &res), 0, "finish");
 	is_int(
 	    res.status, LIMITER_OVER_BLOCK, "over, and the 3rd denial blocks");
@@ -224,8 +224,20 @@ main(void)
 	ok(!limiter_clock_stale(), "and fresh");
 	rq.now_ms = 0;
 	l = limiter_start(&conf, &rq);
-	ok(l != NULL && strstr(cmdline(l, 3), "m:3600:277777 1") != NULL,
+	ok(l != NULL && strstr(cmdline(l, 2), "m:3600:277777 1") != NULL,
 	    "its buckets are Redis' hour");
+	limiter_free(l);
+	/* a block an admin wrote by hand, with a field of their own */
+	l = limiter_start(&conf, &rq);
+	is_int(take(l, 0, rarr(3, rstr(NULL), rstr(NULL), rstr(NULL))), 0,
+	    "no override");
+	is_int(take(l, 1,
+	           rarr(4, rstr("note"), rstr("ticket 42"), rstr("reason"),
+	               rstr("abuse\r\nreport"))),
+	    0, "a block hash of one's own");
+	is_int(limiter_finish(l, &res), 0, "finish");
+	is_int(res.status, LIMITER_BLOCKED, "is a block");
+	is_str(res.what, "abuse??report", "its reason, made printable");
 	limiter_free(l);
 	rq.mode = LIMITER_REFUND;
 	ok(limiter_start(&conf, &rq) == NULL, "refund is not a start mode");
