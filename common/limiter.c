@@ -76,7 +76,6 @@ struct limiter {
 	int ncmd, maxcmd, nargs, maxargs, nincr;
 	struct cmd *cmd;
 	const char **argv;
-	size_t *argvlen;
 	char *buf;
 	size_t used, size;
 };
@@ -111,7 +110,6 @@ arg(struct limiter *l, const char *s)
 	if (s == NULL || l->nargs == l->maxargs || l->ncmd == 0)
 		return -1;
 	l->argv[l->nargs] = s;
-	l->argvlen[l->nargs] = strlen(s);
 	l->nargs++;
 	l->cmd[l->ncmd - 1].argc++;
 	return 0;
@@ -196,18 +194,21 @@ limiter_free(struct limiter *l)
 	free(l); /* one block: the tables and buffer follow it */
 }
 
-/* alloc - l, its tables and buffer in one block, sized for n limits of k
- * metrics and a subject whose strings take text bytes; NULL when out of
- * memory */
+/* alloc - l, its tables and buffer in one block for n limits of k
+ * metrics; text: the bytes its strings need beyond the per-limit bound
+ * (see limiter_start); NULL when out of memory. The bounds are counted
+ * from the commands laid out (every number 20 digits): the first round
+ * has 15 + n(6k + 11) arguments, the follow-ups 66 + n(4k + 14); a
+ * limit's names and numbers take at most 512 + 192k bytes besides its
+ * name five times. */
 static struct limiter *
 alloc(int n, int k, size_t text)
 {
-	int maxcmd = 16 + n * (2 * k + 8), maxargs = 96 + n * (14 * k + 40);
-	size_t size = 8 * text + 1024 +
-	    (size_t)n * (size_t)(6 * k + 16) * (CONF_NAME_MAX + 48);
+	int maxcmd = 10 + n * (k + 3), maxargs = 66 + n * (6 * k + 14);
+	size_t size = text + (size_t)n * (size_t)(512 + 192 * k);
 	size_t hdr = sizeof(struct limiter) +
 	    (size_t)(n ? n : 1) * sizeof(struct lstate);
-	size_t tables = (size_t)maxargs * (sizeof(char *) + sizeof(size_t)) +
+	size_t tables = (size_t)maxargs * sizeof(char *) +
 	    (size_t)maxcmd * sizeof(struct cmd);
 	struct limiter *l = malloc(hdr + tables + size);
 	char *p;
@@ -219,8 +220,6 @@ alloc(int n, int k, size_t text)
 	l->l = (struct lstate *)(l + 1);
 	l->argv = (const char **)p;
 	p += (size_t)maxargs * sizeof(char *);
-	l->argvlen = (size_t *)p;
-	p += (size_t)maxargs * sizeof(size_t);
 	l->cmd = (struct cmd *)p;
 	p += (size_t)maxcmd * sizeof(struct cmd);
 	l->buf = p;
@@ -363,16 +362,21 @@ limiter_start(const struct conf *c, const struct limiter_req *r)
 	           *sender = r->sender != NULL ? r->sender : "",
 	           *by = r->by != NULL ? r->by : "";
 	struct limiter *l;
+	size_t text;
 	int i, j, n = 0, k = 0;
 
 	for (j = 0; j < NMETRIC; j++)
 		k += incs[j] > 0;
+	/* the keys hold prefix and value six times, the copies once more;
+	 * 512 for the fixed words, numbers and a block's reason */
+	text = 7 * strlen(r->value) + 6 * strlen(c->redis.prefix) + strlen(ip) +
+	    strlen(sender) + strlen(by) + 512;
 	for (i = 0; i < c->nlimits; i++)
-		n += c->limits[i].subject == r->type;
-	if (r->mode == LIMITER_REFUND ||
-	    (l = alloc(n, k,
-	         strlen(c->redis.prefix) + strlen(r->value) + strlen(ip) +
-	             strlen(sender) + strlen(by) + 64)) == NULL)
+		if (c->limits[i].subject == r->type) {
+			n++;
+			text += 5 * strlen(c->limits[i].name);
+		}
+	if (r->mode == LIMITER_REFUND || (l = alloc(n, k, text)) == NULL)
 		return NULL;
 	l->c = c;
 	l->r = *r;
@@ -410,7 +414,7 @@ limiter_cmd(const struct limiter *l, int i, int *argc, const char *const **argv,
 {
 	*argc = l->cmd[i].argc;
 	*argv = l->argv + l->cmd[i].arg0;
-	*argvlen = l->argvlen + l->cmd[i].arg0;
+	*argvlen = NULL; /* C strings: no lengths kept (memory per request) */
 }
 
 /* intval - a reply element holding an integer (nil: 0); 0 or -1 */

@@ -78,7 +78,9 @@ struct limiter;
  * limiter_free; the strings of r are copied. */
 struct limiter *limiter_start(const struct conf *c, const struct limiter_req *r)
     __attribute__((warn_unused_result));
-/* limiter_ncmd, limiter_cmd - the commands laid out now, to send in order */
+/* limiter_ncmd, limiter_cmd - the commands laid out now, to send in
+ * order; the arguments are C strings (argvlen is NULL, as hiredis and
+ * resp_format take it) */
 int limiter_ncmd(const struct limiter *);
 void limiter_cmd(const struct limiter *, int i, int *argc,
     const char *const **argv, const size_t **argvlen);

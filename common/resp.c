@@ -39,11 +39,13 @@ resp_format(char *buf, size_t size, int argc, const char *const *argv,
 	if (argc < 1 || (p = num(p, end, '*', (size_t)argc)) == NULL)
 		return 0;
 	for (i = 0; i < argc; i++) {
-		if ((p = num(p, end, '$', argvlen[i])) == NULL ||
-		    (size_t)(end - p) < argvlen[i] + 2)
+		size_t n = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
+
+		if ((p = num(p, end, '$', n)) == NULL ||
+		    (size_t)(end - p) < n + 2)
 			return 0;
-		memcpy(p, argv[i], argvlen[i]);
-		p += argvlen[i];
+		memcpy(p, argv[i], n);
+		p += n;
 		*p++ = '\r';
 		*p++ = '\n';
 	}

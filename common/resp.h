@@ -10,7 +10,8 @@
 #include <stddef.h>
 
 /* resp_format - argv as one RESP command in buf; its length, or 0 when
- * it does not fit (the caller then formats it another way) */
+ * it does not fit (the caller then formats it another way); argvlen NULL:
+ * the arguments are C strings */
 size_t resp_format(char *buf, size_t size, int argc, const char *const *argv,
     const size_t *argvlen);
 

@@ -37,7 +37,7 @@ struct decide {
 struct dsub {
 	struct dop *op;
 	struct limiter_req req;
-	char value[SUBJECT_VALUE_MAX];
+	char *value; /* normalised, in the op's pool */
 	struct limiter_result res;
 	bool counted_in_redis; /* PASS from Redis with increments */
 	bool failed;           /* on_failure = defer applied */
@@ -57,8 +57,8 @@ struct dop {
 	int pending;
 	int nsub;
 	struct dsub sub[NSUB];
-	char ip[SUBJECT_VALUE_MAX];
-	char sender[SUBJECT_VALUE_MAX];
+	char *ip, *sender; /* normalised, in pool */
+	char *pool;        /* the request's strings, exactly sized */
 	char client[64];
 	char instance[64];
 	char sasl[128];
@@ -261,6 +261,7 @@ finish(struct dop *op)
 	}
 	for (i = 0; i < op->nsub; i++)
 		limiter_free(op->sub[i].lim);
+	free(op->pool);
 	snprintf(buf, sizeof(buf), "%s", action);
 	op->cb(op->arg, buf);
 	confref_drop(op->cr);
@@ -385,9 +386,10 @@ sub_send(struct dop *op, struct dsub *s)
 	}
 }
 
-/* add_sub - one subject of the request, unless refused or exempt */
+/* add_sub - one subject of the request, unless refused or exempt; its
+ * normalised value goes to buf (SUBJECT_VALUE_MAX) for now */
 static void
-add_sub(struct dop *op, enum subject_type t, const char *raw)
+add_sub(struct dop *op, enum subject_type t, const char *raw, char *buf)
 {
 	const struct conf *c = op->cr->c;
 	struct dsub *s = &op->sub[op->nsub];
@@ -401,7 +403,8 @@ add_sub(struct dop *op, enum subject_type t, const char *raw)
 			break;
 	if (i == c->nlimits)
 		return; /* no limit counts this subject */
-	if (subject_norm(t, raw, &c->subject, s->value, sizeof(s->value)) ==
+	s->value = buf;
+	if (subject_norm(t, raw, &c->subject, s->value, SUBJECT_VALUE_MAX) ==
 	    -1) {
 		log_warnx("refused %s subject \"%s\" client=%s: not a valid "
 		          "value",
@@ -452,13 +455,28 @@ increments(struct decide_conn *dc, const struct request *r, long long *msgs,
 	}
 }
 
+/* keep - s copied at *p (sized by the caller); the copy */
+static char *
+keep(char **p, const char *s)
+{
+	char *d = *p;
+	size_t n = strlen(s) + 1;
+
+	memcpy(d, s, n);
+	*p += n;
+	return d;
+}
+
 /* decide_request - start deciding; cb(arg, action) runs exactly once */
 void
 decide_request(struct decide *d, struct decide_conn *dc,
     const struct request *r, decide_cb *cb, void *arg)
 {
 	struct dop *op = calloc(1, sizeof(*op));
+	char ipb[SUBJECT_VALUE_MAX], sb[SUBJECT_VALUE_MAX];
+	char vb[NSUB][SUBJECT_VALUE_MAX], *p;
 	long long m, rc, b;
+	size_t n;
 	int i;
 
 	d->st.requests++;
@@ -483,13 +501,31 @@ decide_request(struct decide *d, struct decide_conn *dc,
 	increments(dc, r, &m, &rc, &b);
 	op->messages = m;
 	if (subject_norm(SUBJECT_IP, r->attr[RA_CLIENT_ADDRESS],
-	        &(struct subject_opts){32, 128}, op->ip, sizeof(op->ip)) == -1)
-		op->ip[0] = '\0';
+	        &(struct subject_opts){32, 128}, ipb, sizeof(ipb)) == -1)
+		ipb[0] = '\0';
 	if (subject_norm(SUBJECT_SENDER, r->attr[RA_SENDER],
-	        &op->cr->c->subject, op->sender, sizeof(op->sender)) == -1)
-		op->sender[0] = '\0';
-	add_sub(op, SUBJECT_SASL, r->attr[RA_SASL_USERNAME]);
-	add_sub(op, SUBJECT_IP, r->attr[RA_CLIENT_ADDRESS]);
+	        &op->cr->c->subject, sb, sizeof(sb)) == -1)
+		sb[0] = '\0';
+	add_sub(op, SUBJECT_SASL, r->attr[RA_SASL_USERNAME], vb[op->nsub]);
+	add_sub(op, SUBJECT_IP, r->attr[RA_CLIENT_ADDRESS], vb[op->nsub]);
+	/* the strings, exactly sized: a thousand requests in flight must not
+	 * each hold four maximal buffers */
+	n = strlen(ipb) + strlen(sb) + 2;
+	for (i = 0; i < op->nsub; i++)
+		n += strlen(vb[i]) + 1;
+	if ((op->pool = p = malloc(n)) == NULL) {
+		log_warnx("out of memory: answering DUNNO");
+		op->nsub = 0;
+		op->pending = 1;
+		sub_done(op);
+		return;
+	}
+	op->ip = keep(&p, ipb);
+	op->sender = keep(&p, sb);
+	for (i = 0; i < op->nsub; i++) {
+		op->sub[i].value = keep(&p, vb[i]);
+		op->sub[i].req.value = op->sub[i].value;
+	}
 	op->pending = op->nsub + 1; /* +1: finish only after the loop */
 	for (i = 0; i < op->nsub; i++) {
 		struct dsub *s = &op->sub[i];

@@ -26,11 +26,13 @@ cmdline(const struct limiter *l, int i)
 
 	limiter_cmd(l, i, &argc, &argv, &len);
 	buf[0] = '\0';
-	for (a = 0; a < argc && n + len[a] + 2 < sizeof(buf); a++) {
+	if (len != NULL)
+		return "lengths given: the arguments are C strings";
+	for (a = 0; a < argc && n + strlen(argv[a]) + 2 < sizeof(buf); a++) {
 		if (a > 0)
 			buf[n++] = ' ';
-		memcpy(buf + n, argv[a], len[a]);
-		n += len[a];
+		memcpy(buf + n, argv[a], strlen(argv[a]));
+		n += strlen(argv[a]);
 	}
 	buf[n] = '\0';
 	return buf;
@@ -94,6 +96,89 @@ take(struct limiter *l, int i, redisReply *r)
 
 	rfree(r);
 	return rc;
+}
+
+/* reply - a reply of the right shape for command i: no block, one ip,
+ * big counts, the last bucket long ago */
+static redisReply *
+reply(const struct limiter *l, int i)
+{
+	const char *const *argv;
+	const size_t *len;
+	redisReply *r;
+	int argc, a;
+
+	limiter_cmd(l, i, &argc, &argv, &len);
+	if (strcmp(argv[0], "HGETALL") == 0)
+		return rarr(0);
+	if (strcmp(argv[0], "ZCOUNT") == 0)
+		return rnum(1);
+	if (strcmp(argv[0], "HMGET") != 0)
+		return rnum(999999999999999LL);
+	r = rarr((size_t)argc - 2);
+	for (a = 2; a < argc; a++)
+		r->element[a - 2] =
+		    rstr(argv[a][0] == 'L' ? "12" : "999999999999999");
+	return r;
+}
+
+/* worst - the most a subject can need: 32 limits with the longest names,
+ * every metric, ip and sender sets, the longest prefix and value; over
+ * every limit with a block, buckets rolled from long ago, then a refund:
+ * every command must fit the bounds limiter_start allocates */
+static void
+worst(void)
+{
+	static struct conf w;
+	static char value[SUBJECT_VALUE_MAX], ip[64], sender[SUBJECT_VALUE_MAX];
+	struct limiter_req rq = {.type = SUBJECT_SASL,
+	    .value = value,
+	    .messages = 999999999,
+	    .recipients = 999999999,
+	    .bytes = 999999999999,
+	    .ip = ip,
+	    .sender = sender,
+	    .by = "policyd",
+	    .now_ms = 9000000000000000LL};
+	struct limiter_result res;
+	struct limiter *l;
+	int i, bad = 0;
+
+	memset(w.redis.prefix, 'p', CONF_NAME_MAX - 1);
+	memset(w.node, 'n', CONF_NAME_MAX - 1);
+	memset(value, 'v', sizeof(value) - 1);
+	memset(sender, 's', sizeof(sender) - 1);
+	strcpy(ip, "2001:db8:1:2::/64");
+	for (i = 0; i < CONF_LIMITS_MAX; i++) {
+		struct conf_limit *cl = &w.limits[w.nlimits++];
+
+		memset(cl->name, 'a' + i % 26, CONF_NAME_MAX - 1);
+		cl->name[0] = (char)('A' + i);
+		cl->subject = SUBJECT_SASL;
+		cl->window = 1 + i;
+		cl->messages = cl->recipients = cl->bytes = 1;
+		cl->max_client_ips = cl->max_senders = 1000000000;
+		cl->block_after = 1;
+		cl->block_ttl = 999999999;
+	}
+	l = limiter_start(&w, &rq);
+	ok(l != NULL, "the largest subject starts");
+	if (l == NULL)
+		return;
+	for (i = 0; i < limiter_ncmd(l); i++) {
+		redisReply *r = reply(l, i);
+
+		bad |= limiter_take(l, i, r) == -1;
+		rfree(r);
+	}
+	ok(!bad, "its %d replies are taken", limiter_ncmd(l));
+	is_int(limiter_finish(l, &res), 0, "its follow-ups fit");
+	is_int(res.status, LIMITER_OVER_BLOCK, "over, blocked");
+	ok(limiter_ncmd(l) > 3 * CONF_LIMITS_MAX,
+	    "rollover of every limit, take-back and block laid out (%d)",
+	    limiter_ncmd(l));
+	is_int(limiter_refund(l), 0, "a refund fits too");
+	limiter_free(l);
 }
 
 int
@@ -239,6 +324,7 @@ main(void)
 	is_int(res.status, LIMITER_BLOCKED, "is a block");
 	is_str(res.what, "abuse??report", "its reason, made printable");
 	limiter_free(l);
+	worst();
 	rq.mode = LIMITER_REFUND;
 	ok(limiter_start(&conf, &rq) == NULL, "refund is not a start mode");
 	return tap_done();

@@ -45,6 +45,14 @@ main(void)
 	int i;
 
 	same(1, a1, l1, "one argument");
+	{
+		char b1[256], b2[256];
+		size_t n1 = resp_format(b1, sizeof(b1), 4, a2, l2),
+		       n2 = resp_format(b2, sizeof(b2), 4, a2, NULL);
+
+		ok(n1 > 0 && n1 == n2 && memcmp(b1, b2, n1) == 0,
+		    "no lengths: C strings, the same bytes");
+	}
 	same(4, a2, l2, "a limiter command");
 	same(3, a3, l3, "an empty and a binary argument");
 	for (i = 0; i < 300; i++) {
