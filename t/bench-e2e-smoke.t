@@ -41,7 +41,8 @@ is($f->{counted_milter}, $n, "the milter counted $n messages for uid:$r->{user}"
 is($f->{stamped}, $n, 'every delivered message carries X-Floodgate-Origin');
 like($f->{stamp} // '', qr/^v=1; h=node-a; src=smtp-local; uid=\d+; user=\Q$r->{user}\E; .*exe=\/usr\/sbin\/smtp-source/,
     'stamped as a local SMTP client: the uid and the smtp-source process');
-ok($f->{cpu}{policyd} >= 0 && $f->{cpu}{milter} > 0 && $f->{cpu}{redis} > 0,
+# (measured, not judged: at 10 ms a tick 100 messages may cost Redis 0)
+ok((grep { defined $f->{cpu}{$_} && $f->{cpu}{$_} >= 0 } qw(policyd milter redis)) == 3,
     'CPU of policyd, milter and Redis measured');
 ok(defined $r->{ratio}{recv} && defined $r->{ratio}{deliv}, 'ratios reported');
 like(e2e_report($r), qr/^floodgate .*\n/m, 'the report has a floodgate row');
