@@ -111,6 +111,8 @@ main(int argc, char **argv)
 		if (limiter_refund(l) == -1 || round_trip(rc, l, 0) == -1)
 			return 1;
 		printf("0\n\n\n0\n0\n%lld\n", rq.now_ms);
+		limiter_free(l);
+		redisFree(rc);
 		return 0;
 	}
 	if (round_trip(rc, l, 1) == -1 || limiter_finish(l, &res) == -1 ||

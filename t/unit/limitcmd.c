@@ -115,7 +115,10 @@ reply(const struct limiter *l, int i)
 		return rnum(1);
 	if (strcmp(argv[0], "HMGET") != 0)
 		return rnum(999999999999999LL);
-	r = rarr((size_t)argc - 2);
+	r = rarr(0); /* elements filled here, not from varargs */
+	r->elements = (size_t)argc - 2;
+	free(r->element);
+	r->element = calloc(r->elements, sizeof(*r->element));
 	for (a = 2; a < argc; a++)
 		r->element[a - 2] =
 		    rstr(argv[a][0] == 'L' ? "12" : "999999999999999");
