@@ -360,10 +360,14 @@ on_part(const redisReply *r, void *arg)
 	 * so the next request on any node sees them */
 	s->following = true;
 	s->bad = false;
-	if (limiter_ncmd(s->lim) > 0 &&
-	    send_round(op->d->store, s, on_part, NULL) == 0)
-		return;
-	sub_done(op);
+	if (limiter_ncmd(s->lim) == 0)
+		sub_done(op);
+	else if (send_round(op->d->store, s, on_part, NULL) == -1) {
+		log_warnx("redis: follow-up of %s:%s not sent (a block or "
+		          "count may be missing)",
+		    subject_type_name(s->req.type), s->req.value);
+		sub_done(op);
+	}
 }
 
 /* refund_reply - nothing to do with a refund's answer */
