@@ -247,7 +247,7 @@ sub e2e_bench {
     };
     my $err = $@;
     $res{clean} = teardown($st);
-    stop_redis() unless $had_redis;
+    stop_redis();    # the cluster's (a new one for the caller below)
     start_redis() if $had_redis;
     die $err unless $ok;
     summarize(\%res);
