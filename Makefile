@@ -77,7 +77,7 @@ $(O)/t/%.t: t/unit/%.c t/tap.h $(POLICYD_LIB) $(MILTER_LIB) $(LIB)
 # ceiling, trivial milter
 $(O)/t/bench/%: t/bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(MILTER_LIBS)
+	$(CC) $(CFLAGS) -Imilter $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(MILTER_LIBS)
 
 bench-tools: $(BENCH_BIN)
 

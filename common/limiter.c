@@ -73,7 +73,7 @@ struct limiter {
 	const char *usage, *blockk, *limk, *setk[2], *evk, *subj;
 	bool exempt, blocked, zadded[2];
 	char brule[CONF_NAME_MAX], breason[96];
-	int ncmd, maxcmd, nargs, maxargs, nincr;
+	int ncmd, maxcmd, nargs, maxargs;
 	struct cmd *cmd;
 	const char **argv;
 	char *buf;
@@ -169,21 +169,11 @@ cat(struct limiter *l, ...)
 static const char *
 num(struct limiter *l, long long v)
 {
-	char tmp[24], *s = l->buf + l->used;
-	unsigned long long u =
-	    v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
-	size_t k = 0, n = 0;
+	char *s = l->buf + l->used;
+	size_t n = str_lltoa(s, l->size - l->used, v);
 
-	do
-		tmp[k++] = (char)('0' + u % 10);
-	while ((u /= 10) > 0);
-	if (l->size - l->used < k + 2)
+	if (n == 0)
 		return NULL;
-	if (v < 0)
-		s[n++] = '-';
-	while (k > 0)
-		s[n++] = tmp[--k];
-	s[n] = '\0';
 	l->used += n + 1;
 	return s;
 }
@@ -235,10 +225,14 @@ alloc(int n, int k, size_t text)
 static int
 layout(struct limiter *l)
 {
-	const char *base = CAT(l, l->c->redis.prefix, "{",
-	    subject_type_name(l->r.type), ":", l->r.value, "}");
+	char *base = l->buf + l->used;
 	int i, j;
 
+	/* the subject's key, once; the others are it plus a suffix */
+	if (subject_key(base, l->size - l->used, l->c->redis.prefix, l->r.type,
+	        l->r.value, "") == -1)
+		return -1;
+	l->used += strlen(base) + 1;
 	l->usage = base;
 	l->blockk = CAT(l, base, ":block");
 	l->limk = CAT(l, base, ":limits");
@@ -367,16 +361,15 @@ limiter_start(const struct conf *c, const struct limiter_req *r)
 
 	for (j = 0; j < NMETRIC; j++)
 		k += incs[j] > 0;
-	/* the keys hold prefix and value six times, the copies once more;
-	 * 512 for the fixed words, numbers and a block's reason */
-	text = 7 * strlen(r->value) + 6 * strlen(c->redis.prefix) + strlen(ip) +
-	    strlen(sender) + strlen(by) + 512;
+	/* the keys hold prefix and value six times; 512 for the fixed
+	 * words, numbers and a block's reason */
+	text = 6 * (strlen(r->value) + strlen(c->redis.prefix)) + 512;
 	for (i = 0; i < c->nlimits; i++)
 		if (c->limits[i].subject == r->type) {
 			n++;
 			text += 5 * strlen(c->limits[i].name);
 		}
-	if (r->mode == LIMITER_REFUND || (l = alloc(n, k, text)) == NULL)
+	if ((l = alloc(n, k, text)) == NULL)
 		return NULL;
 	l->c = c;
 	l->r = *r;
@@ -389,13 +382,10 @@ limiter_start(const struct conf *c, const struct limiter_req *r)
 	for (i = 0, j = 0; i < c->nlimits; i++)
 		if (c->limits[i].subject == r->type)
 			l->l[j++].cl = &c->limits[i];
-	/* the request's strings are the caller's: keep copies */
-	l->r.value = CAT(l, r->value);
-	l->r.ip = CAT(l, ip);
-	l->r.sender = CAT(l, sender);
-	l->r.by = CAT(l, by);
-	if (l->now <= 0 || !l->r.value || !l->r.ip || !l->r.sender ||
-	    !l->r.by || layout(l) == -1 || first(l) == -1) {
+	l->r.ip = ip;
+	l->r.sender = sender;
+	l->r.by = by;
+	if (l->now <= 0 || layout(l) == -1 || first(l) == -1) {
 		limiter_free(l);
 		return NULL;
 	}
@@ -766,7 +756,9 @@ limiter_now_ms(void)
 	long long off = __atomic_load_n(&clock_offset_ms, __ATOMIC_RELAXED);
 	struct timespec ts;
 
-	if (off == 0) { /* never synced: this host's clock */
+	/* never synced (the offset of Redis' epoch time to a clock counting
+	 * from boot is never 0): this host's clock */
+	if (off == 0) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	}

@@ -46,7 +46,6 @@ enum limiter_status {
 enum limiter_mode {
 	LIMITER_ENFORCE,
 	LIMITER_DRYRUN,
-	LIMITER_REFUND, /* local fallback only; Redis: limiter_refund() */
 };
 
 struct limiter_req {
@@ -74,8 +73,8 @@ struct limiter_result {
 struct limiter;
 
 /* limiter_start - the first round trip of one subject; NULL when out of
- * memory or the subject makes no valid key. c is borrowed until
- * limiter_free; the strings of r are copied. */
+ * memory or the subject makes no valid key. c and the strings of r are
+ * borrowed until limiter_free. */
 struct limiter *limiter_start(const struct conf *c, const struct limiter_req *r)
     __attribute__((warn_unused_result));
 /* limiter_ncmd, limiter_cmd - the commands laid out now, to send in

@@ -7,22 +7,20 @@
 #include <string.h>
 
 #include "resp.h"
+#include "str.h"
 
 /* num - "<c><n>\r\n" at p; the end, or NULL when past end */
 static char *
 num(char *p, const char *end, char c, size_t n)
 {
-	char tmp[24];
-	size_t k = 0;
+	size_t k;
 
-	do
-		tmp[k++] = (char)('0' + n % 10);
-	while ((n /= 10) > 0);
-	if ((size_t)(end - p) < k + 3)
+	/* the digits' NUL lands where \r goes */
+	if (end - p < 4 ||
+	    (k = str_lltoa(p + 1, (size_t)(end - p) - 2, (long long)n)) == 0)
 		return NULL;
-	*p++ = c;
-	while (k > 0)
-		*p++ = tmp[--k];
+	*p = c;
+	p += 1 + k;
 	*p++ = '\r';
 	*p++ = '\n';
 	return p;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * str - strict number parsing, log escaping, bounded copy.
+ * str - strict number parsing, log escaping, bounded copy, numbers
+ * written without printf.
  *
- * Entry points: str_tonum, str_escape, str_lcpy. Never allocates.
+ * Entry points: str_tonum, str_escape, str_lcpy, str_lltoa. Never allocates.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -86,5 +87,28 @@ str_lcpy(char *dst, const char *src, size_t dstsize)
 		memcpy(dst, src, c);
 		dst[c] = '\0';
 	}
+	return n;
+}
+
+/* str_lltoa - v in decimal, NUL-terminated; its length, 0 when it does
+ * not fit */
+size_t
+str_lltoa(char *dst, size_t dstsize, long long v)
+{
+	char tmp[24];
+	unsigned long long u =
+	    v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+	size_t k = 0, n = 0;
+
+	do
+		tmp[k++] = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	if (dstsize < k + (v < 0) + 1)
+		return 0;
+	if (v < 0)
+		dst[n++] = '-';
+	while (k > 0)
+		dst[n++] = tmp[--k];
+	dst[n] = '\0';
 	return n;
 }

@@ -3,7 +3,8 @@
  * str - strict parsing and escaping helpers for untrusted text.
  *
  * str_tonum() is the one way numbers from peers, Redis or config are read;
- * str_escape() makes any bytes safe for one key=value log field.
+ * str_escape() makes any bytes safe for one key=value log field;
+ * str_lltoa() writes a number without printf (Redis commands per request).
  */
 #ifndef FG_STR_H
 #define FG_STR_H
@@ -16,5 +17,6 @@ int str_tonum(const char *, long long min, long long max, long long *)
 const char *str_escape(
     char *dst, size_t dstsize, const char *src, size_t srclen);
 size_t str_lcpy(char *dst, const char *src, size_t dstsize);
+size_t str_lltoa(char *dst, size_t dstsize, long long);
 
 #endif

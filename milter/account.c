@@ -399,13 +399,6 @@ account_message(struct account *a, const struct conf *c,
 	add_query(c, &qs[Q_UID], SUBJECT_UID, m->user, m);
 
 	pc = pool_get(a->pool, c);
-	if (pc != NULL && limiter_clock_stale()) { /* Redis' clock, anew */
-		redisReply *r = redisCommand(pc->c, "TIME");
-
-		if (limiter_clock(r) == -1)
-			log_warnx("redis: no usable TIME reply");
-		freeReplyObject(r);
-	}
 	if (pc == NULL || ask_redis(pc->c, c, qs) == -1) {
 		pool_put(a->pool, pc, false);
 		pc = NULL;

@@ -29,15 +29,6 @@
 
 #define STAMPS_MAX 16 /* incoming copies looked at; all are removed */
 #define TEXT_MAX   256
-/*
- * Protocol steps asked of the MTA: skip the events there is no callback
- * for, and let it send MAIL, RCPT and each header without waiting for an
- * answer (they always continue). Every answer saved is a round trip and
- * two thread wake-ups on both sides, per header of every message.
- */
-#define STEPS                                                                  \
-	(SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH |         \
-	    SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR)
 
 struct fconn {
 	unsigned long steps; /* negotiated SMFIP_ flags */
@@ -113,7 +104,7 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	        SMFIF_SETSYMLIST);
 	*pf1 = *pf2 = *pf3 = 0;
 	if (fc != NULL) {
-		fc->steps = *pf1 = f1 & STEPS;
+		fc->steps = *pf1 = f1 & FILTER_STEPS;
 		smfi_setpriv(ctx, fc);
 	}
 	if ((f0 & SMFIF_SETSYMLIST) != 0) {

@@ -94,6 +94,22 @@ went_down(struct pool *p, const char *why)
 	                                                   : p->backoff_ms * 2;
 }
 
+/* learn_clock - Redis' clock for the limiter (TIME); 0, or -1 with why */
+static int
+learn_clock(redisContext *c, char *why, size_t size)
+{
+	redisReply *r = redisCommand(c, "TIME");
+	int rc = limiter_clock(r);
+
+	if (rc == -1)
+		snprintf(why, size, "TIME: %.100s",
+		    r != NULL && r->type == REDIS_REPLY_ERROR ? r->str
+		        : r != NULL                           ? "bad reply"
+		                                              : c->errstr);
+	freeReplyObject(r);
+	return rc;
+}
+
 /* handshake - AUTH, SELECT, and Redis' clock for the limiter (TIME);
  * returns 0 or -1 with why */
 static int
@@ -123,17 +139,7 @@ handshake(redisContext *c, const struct conf *cf, char *why, size_t size)
 		}
 		freeReplyObject(r);
 	}
-	r = redisCommand(c, "TIME");
-	if (limiter_clock(r) == -1) {
-		snprintf(why, size, "TIME: %.100s",
-		    r != NULL && r->type == REDIS_REPLY_ERROR ? r->str
-		        : r != NULL                           ? "bad reply"
-		                                              : c->errstr);
-		freeReplyObject(r);
-		return -1;
-	}
-	freeReplyObject(r);
-	return 0;
+	return learn_clock(c, why, size);
 }
 
 /* dial - a new connected context, or NULL with why */
@@ -205,8 +211,13 @@ pool_get(struct pool *p, const struct conf *cf)
 		return NULL; /* backing off */
 	}
 	pthread_mutex_unlock(&p->mu);
-	if (pc != NULL)
+	if (pc != NULL) {
+		/* the clock, anew once a minute; a failure shows in the query */
+		if (limiter_clock_stale() &&
+		    learn_clock(pc->c, why, sizeof(why)) == -1)
+			log_warnx("redis: %s", why);
 		return pc;
+	}
 
 	/* connect outside the lock: other threads keep going */
 	if ((pc = calloc(1, sizeof(*pc))) == NULL)

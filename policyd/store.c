@@ -2,10 +2,10 @@
 /*
  * store - hiredis async connection with timeouts, readiness and backoff.
  *
- * Entry points: store_new, store_reconf, store_up, store_command,
- * store_free. hiredis 0.14 has no command timeout: every command gets an
- * event timer here; on expiry its callback gets NULL and the connection is
- * freed (hiredis then hands NULL to every pending callback, which we
+ * Entry points: store_new, store_reconf, store_up, store_pipeline,
+ * store_free. hiredis 0.14 has no command timeout: every pipeline gets an
+ * event timer here; on expiry its commands not answered get NULL and the
+ * connection is freed (hiredis then hands NULL to every pending callback, which we
  * ignore for commands already answered). State changes are logged once.
  */
 #include <stdlib.h>
@@ -36,14 +36,6 @@ struct store {
 	struct event *connect_to; /* connect/handshake timeout */
 	struct event *clock;      /* learns Redis' clock anew */
 	char why[128];
-};
-
-struct store_op {
-	struct store *s;
-	store_cb *cb;
-	void *arg;
-	struct event *timer;
-	bool done;
 };
 
 static void store_connect(struct store *);
@@ -408,71 +400,10 @@ store_pipeline(struct store *s, int n, store_cmd_fn *cmd, void *cmdarg,
 		free(p);
 		return -1;
 	}
-	/* commands that could not be queued answer NULL when it is their
-	 * turn: the pipeline counts them as answered by the timeout path */
-	p->n = i < n ? i : n;
+	/* commands that could not be queued answer NULL at once */
+	p->n = i;
 	evtimer_add(p->timer, &tv);
-	if (i < n)
-		for (; i < n; i++)
-			cb(NULL, arg);
-	return 0;
-}
-
-/* op_reply - hiredis callback; answers the op unless its timer did */
-static void
-op_reply(redisAsyncContext *ctx, void *r, void *priv)
-{
-	struct store_op *op = priv;
-
-	(void)ctx;
-	if (!op->done) {
-		op->done = true;
-		op->cb(r, op->arg);
-	}
-	event_free(op->timer);
-	free(op);
-}
-
-/* op_timeout - Redis too slow: answer NULL now, drop the connection */
-static void
-op_timeout(evutil_socket_t fd, short ev, void *arg)
-{
-	struct store_op *op = arg;
-	struct store *s = op->s;
-
-	(void)fd;
-	(void)ev;
-	op->done = true;
-	op->cb(NULL, op->arg);
-	if (s->ctx != NULL)
-		store_drop(s, "command timeout");
-}
-
-/* store_command - send argv; cb runs exactly once (maybe with NULL) */
-int
-store_command(struct store *s, int argc, const char **argv,
-    const size_t *argvlen, store_cb *cb, void *arg)
-{
-	struct store_op *op;
-	struct timeval tv = ms_tv(s->conf->redis.timeout_ms);
-
-	if (s->state != ST_UP)
-		return -1;
-	if ((op = calloc(1, sizeof(*op))) == NULL)
-		return -1;
-	op->s = s;
-	op->cb = cb;
-	op->arg = arg;
-	if ((op->timer = evtimer_new(s->base, op_timeout, op)) == NULL) {
-		free(op);
-		return -1;
-	}
-	if (redisAsyncCommandArgv(s->ctx, op_reply, op, argc, argv, argvlen) !=
-	    REDIS_OK) {
-		event_free(op->timer);
-		free(op);
-		return -1;
-	}
-	evtimer_add(op->timer, &tv);
+	for (; i < n; i++)
+		cb(NULL, arg);
 	return 0;
 }

@@ -4,10 +4,10 @@
  * event_base): connect, AUTH/SELECT, reconnect with backoff, and commands
  * that always complete within the configured timeout.
  *
- * store_command() calls cb exactly once: with the reply, or with NULL when
- * Redis is down, slow (the timeout) or the connection broke. A timeout
- * drops the connection, so a stuck Redis never piles up requests. The
- * reply is borrowed: it dies when cb returns.
+ * store_pipeline() calls cb exactly once per command: with the reply, or
+ * with NULL when Redis is down, slow (the timeout) or the connection
+ * broke. A timeout drops the connection, so a stuck Redis never piles up
+ * requests. The reply is borrowed: it dies when cb returns.
  */
 #ifndef FG_STORE_H
 #define FG_STORE_H
@@ -30,9 +30,6 @@ struct store *store_new(struct event_base *, const struct conf *);
 void store_free(struct store *);
 void store_reconf(struct store *, const struct conf *);
 bool store_up(const struct store *);
-int store_command(struct store *, int argc, const char **argv,
-    const size_t *argvlen, store_cb *, void *arg)
-    __attribute__((warn_unused_result));
 /* store_pipeline - n commands at once, one timeout for all: cb runs once
  * per command, in order, with NULL for each one a failure or the timeout
  * cut off (a command hiredis could not even queue answers NULL at once);

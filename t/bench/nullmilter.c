@@ -16,9 +16,7 @@
 
 #include <libmilter/mfapi.h>
 
-#define STEPS                                                                  \
-	(SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH |         \
-	    SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR)
+#include "filter.h" /* FILTER_STEPS: the steps floodgate-milter asks */
 
 /* the steps granted (the same for every connection of one MTA) */
 static volatile unsigned long granted;
@@ -32,7 +30,7 @@ nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 	(void)f2;
 	(void)f3;
 	*pf0 = f0 & SMFIF_ADDHDRS;
-	*pf1 = granted = f1 & STEPS;
+	*pf1 = granted = f1 & FILTER_STEPS;
 	*pf2 = *pf3 = 0;
 	return SMFIS_CONTINUE;
 }

@@ -43,6 +43,7 @@ struct client {
 	unsigned int user, ip;
 	uint64_t sent_ns;
 	struct sub sub[2];
+	char uname[64], ipstr[32], sname[64]; /* the limiter borrows them */
 };
 
 static struct {
@@ -167,8 +168,6 @@ send_sub(struct client *c, int i, enum subject_type t, const char *value,
 static void
 client_send(struct client *c)
 {
-	char user[64], ip[32], sender[64];
-
 	if (g.issued >= g.warmup + g.total)
 		return;
 	g.issued++;
@@ -180,13 +179,14 @@ client_send(struct client *c)
 		c->ip = rnd() % (unsigned int)g.ips;
 	}
 	c->rcpt++;
-	snprintf(user, sizeof(user), "user%u@example.com", c->user);
-	snprintf(ip, sizeof(ip), "10.%u.%u.%u", (c->ip >> 16) & 255,
+	snprintf(c->uname, sizeof(c->uname), "user%u@example.com", c->user);
+	snprintf(c->ipstr, sizeof(c->ipstr), "10.%u.%u.%u", (c->ip >> 16) & 255,
 	    (c->ip >> 8) & 255, c->ip & 255);
-	snprintf(sender, sizeof(sender), "user%u@example.com", c->user);
+	snprintf(c->sname, sizeof(c->sname), "user%u@example.com", c->user);
 	c->sent_ns = now_ns();
-	send_sub(c, 0, SUBJECT_SASL, user, ip, sender, c->rcpt == 1);
-	send_sub(c, 1, SUBJECT_IP, ip, "", "", c->rcpt == 1);
+	send_sub(
+	    c, 0, SUBJECT_SASL, c->uname, c->ipstr, c->sname, c->rcpt == 1);
+	send_sub(c, 1, SUBJECT_IP, c->ipstr, "", "", c->rcpt == 1);
 }
 
 static int

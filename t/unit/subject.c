@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * subject - subject_norm() and subject_key() on hostile values, cidr_parse()
- * and cidr_match(), and the str helpers (str_tonum, str_escape).
+ * and cidr_match(), and the str helpers (str_tonum, str_escape,
+ * str_lltoa).
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -314,6 +315,27 @@ escape(void)
 	is_str(str_escape(d, sizeof(d), "", 0), "", "empty source");
 }
 
+static void
+lltoa(void)
+{
+	static const long long v[] = {0, 7, -1, 1234567890123LL,
+	    9223372036854775807LL, -9223372036854775807LL - 1};
+	char d[32], want[32];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		n = (size_t)snprintf(want, sizeof(want), "%lld", v[i]);
+		ok(str_lltoa(d, sizeof(d), v[i]) == n && strcmp(d, want) == 0,
+		    "str_lltoa %s", want);
+		is_int((long long)str_lltoa(d, n + 1, v[i]), (long long)n,
+		    "exactly enough room");
+		memset(d, 'Z', sizeof(d));
+		is_int(
+		    (long long)str_lltoa(d, n, v[i]), 0, "one byte short: 0");
+		is_int(d[0], 'Z', "and nothing written");
+	}
+}
+
 int
 main(void)
 {
@@ -323,5 +345,6 @@ main(void)
 	cidr();
 	tonum();
 	escape();
+	lltoa();
 	return tap_done();
 }
