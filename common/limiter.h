@@ -17,9 +17,9 @@
  * limiter_refund() lays out the commands that take a counted request back.
  *
  * Transport-free (policyd's async client, the milter's sync one and the
- * bench share it); never logs. The clock is Redis' TIME, learnt at every
- * connect and every minute and kept by this host's monotonic clock in
- * between (limiter_clock), so node clocks do not matter. Key and field names are those of DESIGN.md.
+ * bench share it); never logs. The buckets follow Redis' clock
+ * (common/clock.h), so node clocks do not matter. Key and field names are
+ * those of DESIGN.md.
  */
 #ifndef FG_LIMITER_H
 #define FG_LIMITER_H
@@ -32,7 +32,8 @@
 #include "conf.h"
 #include "subject.h"
 
-#define LIMITER_KEY_MAX (CONF_NAME_MAX + SUBJECT_VALUE_MAX + 32)
+#define LIMITER_KEY_MAX  (CONF_NAME_MAX + SUBJECT_VALUE_MAX + 32)
+#define LIMITER_WHAT_MAX 96
 
 enum limiter_status {
 	LIMITER_PASS = 0,       /* counted */
@@ -58,14 +59,16 @@ struct limiter_req {
 	const char *sender; /* normalised sender, or "" */
 	const char *by;     /* "policyd" or "milter" */
 	enum limiter_mode mode;
-	long long now_ms; /* 0: limiter_now_ms() (tests pin the clock) */
+	bool block_only;  /* no limit: the exemption and the block only */
+	long long now_ms; /* 0: clock_now_ms() (tests pin the clock) */
 };
 
 struct limiter_result {
 	enum limiter_status status;
 	char rule[CONF_NAME_MAX];
-	char what[96]; /* metric, or a block's reason */
-	long long value;
+	char what
+	    [LIMITER_WHAT_MAX]; /* metric, or a block's reason (printable) */
+	long long value;        /* a block: what its hash says */
 	long long limit;
 	long long now_ms;
 };
@@ -93,16 +96,5 @@ int limiter_finish(struct limiter *, struct limiter_result *)
 /* limiter_refund - the commands taking back a counted request; 0 or -1 */
 int limiter_refund(struct limiter *) __attribute__((warn_unused_result));
 void limiter_free(struct limiter *);
-
-/* how often the clock is learnt anew (a step of Redis' clock) */
-#define LIMITER_CLOCK_MS 60000
-
-/* limiter_clock - learn Redis' clock from a TIME reply; 0 or -1 */
-int limiter_clock(const redisReply *);
-/* limiter_clock_stale - not learnt within LIMITER_CLOCK_MS */
-bool limiter_clock_stale(void);
-/* limiter_now_ms - Redis' time in ms, kept by this host's monotonic
- * clock since the last TIME (steps of this host's clock do not matter) */
-long long limiter_now_ms(void);
 
 #endif

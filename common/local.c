@@ -12,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keys.h"
 #include "local.h"
 #include "str.h"
+#include "window.h"
 
 #define NBUCKETS 65536
-#define NMETRICS 3
+#define NMETRICS KEYS_NMETRIC
 
 struct lstate {
 	long long bucket; /* current bucket number, -1 unused */
@@ -192,8 +194,7 @@ int
 local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
     long long now, struct limiter_result *out)
 {
-	static const char *const names[NMETRICS] = {
-	    "messages", "recipients", "bytes"};
+	const char *const *names = keys_metric_name;
 	const long long inc[NMETRICS] = {r->messages, r->recipients, r->bytes};
 	struct entry *e;
 	int i, m, deny = -1, dm = 0;
@@ -207,8 +208,8 @@ local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
 		const struct conf_limit *cl = &c->limits[i];
 		long long max[NMETRICS] = {
 		    cl->messages, cl->recipients, cl->bytes};
-		long long w = cl->window * 1000, b = now / w;
-		double frac = (double)(w - (now - b * w)) / (double)w;
+		long long w = cl->window * 1000, b = window_bucket(now, w);
+		double frac = window_weight(now, w);
 
 		if (cl->subject != r->type || i >= e->nst)
 			continue;
@@ -216,8 +217,8 @@ local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
 		for (m = 0; m < NMETRICS && deny == -1; m++) {
 			if (max[m] == 0 || inc[m] == 0)
 				continue;
-			est = e->st[i].cur[m] + e->st[i].prev[m] * frac +
-			    (double)inc[m];
+			est = window_estimate(e->st[i].cur[m] + (double)inc[m],
+			    e->st[i].prev[m], frac);
 			if (est > (double)max[m]) {
 				deny = i;
 				dm = m;
@@ -234,9 +235,7 @@ local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
 		return 0;
 	} else {
 		const struct conf_limit *cl = &c->limits[deny];
-		long long w = cl->window * 1000;
-		double frac =
-		    (double)(w - (now - e->st[deny].bucket * w)) / (double)w;
+		double frac = window_weight(now, cl->window * 1000);
 		long long maxes[NMETRICS] = {
 		    cl->messages, cl->recipients, cl->bytes};
 
@@ -247,8 +246,8 @@ local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
 		out->value = (long long)floor(dv);
 		out->limit = maxes[dm];
 		if (cl->block_after > 0 &&
-		    e->st[deny].dcur + e->st[deny].dprev * frac >=
-		        (double)cl->block_after) {
+		    window_estimate(e->st[deny].dcur, e->st[deny].dprev,
+		        frac) >= (double)cl->block_after) {
 			out->status = LIMITER_OVER_BLOCK;
 			str_lcpy(
 			    e->block_rule, cl->name, sizeof(e->block_rule));

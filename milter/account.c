@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "account.h"
 #include "limiter.h"
 #include "local.h"
@@ -44,15 +45,6 @@ struct query {
 	struct limiter_result res;
 	struct limiter *lim; /* is_limiter: its commands */
 };
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct account *
 account_new(void)
@@ -212,7 +204,7 @@ static void
 fallback(struct account *a, const struct conf *c, struct query *qs,
     struct account_verdict *v)
 {
-	long long now = mono_ms();
+	long long now = clock_mono_ms();
 	int i;
 
 	v->degraded = true;
@@ -388,7 +380,7 @@ account_message(struct account *a, const struct conf *c,
 {
 	struct query qs[NQ];
 	struct pool_conn *pc;
-	long long now = mono_ms();
+	long long now = clock_mono_ms();
 	int i;
 
 	memset(v, 0, sizeof(*v));

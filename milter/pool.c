@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "limiter.h"
 #include "log.h"
 #include "pool.h"
@@ -33,15 +34,6 @@ struct pool {
 	long long retry_at; /* monotonic ms; no connect before */
 	long long backoff_ms;
 };
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct pool *
 pool_new(void)
@@ -89,7 +81,7 @@ went_down(struct pool *p, const char *why)
 		p->logged_down = true;
 	}
 	p->up = false;
-	p->retry_at = mono_ms() + p->backoff_ms;
+	p->retry_at = clock_mono_ms() + p->backoff_ms;
 	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
 	                                                   : p->backoff_ms * 2;
 }
@@ -99,7 +91,7 @@ static int
 learn_clock(redisContext *c, char *why, size_t size)
 {
 	redisReply *r = redisCommand(c, "TIME");
-	int rc = limiter_clock(r);
+	int rc = clock_learn(r);
 
 	if (rc == -1)
 		snprintf(why, size, "TIME: %.100s",
@@ -206,15 +198,14 @@ pool_get(struct pool *p, const struct conf *cf)
 	if (p->nidle > 0)
 		pc = p->idle[--p->nidle];
 	gen = p->gen;
-	if (pc == NULL && !p->up && mono_ms() < p->retry_at) {
+	if (pc == NULL && !p->up && clock_mono_ms() < p->retry_at) {
 		pthread_mutex_unlock(&p->mu);
 		return NULL; /* backing off */
 	}
 	pthread_mutex_unlock(&p->mu);
 	if (pc != NULL) {
 		/* the clock, anew once a minute; a failure shows in the query */
-		if (limiter_clock_stale() &&
-		    learn_clock(pc->c, why, sizeof(why)) == -1)
+		if (clock_stale() && learn_clock(pc->c, why, sizeof(why)) == -1)
 			log_warnx("redis: %s", why);
 		return pc;
 	}

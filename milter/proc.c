@@ -22,20 +22,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "proc.h"
 #include "str.h"
 
 #define STATUS_MAX 4096
 #define ARGV_MAX   32
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* pid_name - the pid a /proc entry name stands for, or 0 */
 static pid_t
@@ -66,7 +58,7 @@ holds_inode(int fdfd, const char *want, long long deadline)
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		if (++i % 64 == 0 && now_ms() > deadline) {
+		if (++i % 64 == 0 && clock_mono_ms() > deadline) {
 			rc = -1;
 			break;
 		}
@@ -145,7 +137,7 @@ proc_find_socket(
 	DIR *d;
 	struct dirent *de;
 	char want[48], name[24];
-	long long deadline = now_ms() + budget_ms;
+	long long deadline = clock_mono_ms() + budget_ms;
 	pid_t pid, found = -1;
 	int r = 0, err = ENOENT;
 	unsigned int i;
@@ -157,7 +149,7 @@ proc_find_socket(
 	for (i = 0; i < HINTS && r == 0; i++) {
 		if (hints[i].pid <= 0 || hints[i].uid != uid)
 			continue;
-		if (now_ms() > deadline) {
+		if (clock_mono_ms() > deadline) {
 			r = -1;
 			break;
 		}
@@ -168,7 +160,7 @@ proc_find_socket(
 	while (r == 0 && (de = readdir(d)) != NULL) {
 		if ((pid = pid_name(de->d_name)) == 0)
 			continue;
-		if (now_ms() > deadline) {
+		if (clock_mono_ms() > deadline) {
 			r = -1;
 			break;
 		}

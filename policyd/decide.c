@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "decide.h"
 #include "limiter.h"
 #include "log.h"
@@ -132,15 +133,6 @@ void
 decide_stats(const struct decide *d, struct decide_stats *out)
 {
 	*out = d->st;
-}
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* block_action - the block action of the rule that wrote a block */
@@ -274,7 +266,7 @@ sub_fallback(struct dop *op, struct dsub *s)
 {
 	const struct conf *c = op->cr->c;
 	struct decide *d = op->d;
-	long long now = mono_ms();
+	long long now = clock_mono_ms();
 
 	d->st.degraded++;
 	s->degraded = true;
@@ -351,7 +343,7 @@ on_part(const redisReply *r, void *arg)
 		sub_done(op);
 		return;
 	}
-	local_note(op->d->local, &s->req, &s->res, mono_ms());
+	local_note(op->d->local, &s->req, &s->res, clock_mono_ms());
 	s->counted_in_redis = s->res.status == LIMITER_PASS &&
 	    (s->req.messages > 0 || s->req.recipients > 0 ||
 	        s->req.bytes > 0) &&

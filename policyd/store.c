@@ -14,6 +14,7 @@
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
 
+#include "clock.h"
 #include "limiter.h"
 #include "log.h"
 #include "resp.h"
@@ -108,7 +109,7 @@ on_time(redisAsyncContext *ctx, void *r, void *priv)
 
 	if (r == NULL || s->ctx != ctx)
 		return;
-	if (limiter_clock(r) == -1) {
+	if (clock_learn(r) == -1) {
 		str_lcpy(s->why, "unexpected TIME reply", sizeof(s->why));
 		store_drop(s, s->why);
 	}
@@ -160,7 +161,7 @@ on_clock(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (s->state == ST_UP && limiter_clock_stale())
+	if (s->state == ST_UP && clock_stale())
 		redisAsyncCommand(s->ctx, on_time, s, "TIME");
 }
 
@@ -255,7 +256,7 @@ store_new(struct event_base *base, const struct conf *c)
 		store_free(s);
 		return NULL;
 	}
-	tv = ms_tv(LIMITER_CLOCK_MS / 6);
+	tv = ms_tv(CLOCK_LEARN_MS / 6);
 	evtimer_add(s->clock, &tv);
 	store_connect(s);
 	return s;

@@ -23,6 +23,7 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include "clock.h"
 #include "conf.h"
 #include "limiter.h"
 #include "subject.h"
@@ -273,7 +274,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	r = redisCommand(sc, "TIME");
-	if (limiter_clock(r) == -1) {
+	if (clock_learn(r) == -1) {
 		fprintf(stderr, "redisload: TIME failed\n");
 		return 1;
 	}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * clock - this host's monotonic clock and Redis' clock kept by it.
+ *
+ * Entry points: clock_mono_ms, clock_learn, clock_stale, clock_now_ms.
+ * The offset of Redis' clock to the monotonic one is written by any
+ * thread (policyd's loop, the milter's threads) and read by all: relaxed
+ * atomics, as a torn or late read only moves a bucket edge by the time
+ * between two TIME replies.
+ */
+#include <stdint.h>
+#include <time.h>
+
+#include "clock.h"
+#include "str.h"
+
+/* Redis' clock minus the monotonic clock, and when it was learnt */
+static long long clock_offset_ms, clock_learnt_ms;
+
+long long
+clock_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* clock_field - one element of a TIME reply (a string of digits) */
+static int
+clock_field(const redisReply *e, long long *v)
+{
+	if (e->type == REDIS_REPLY_INTEGER) {
+		*v = e->integer;
+		return 0;
+	}
+	if (e->type != REDIS_REPLY_STRING || e->len > 20)
+		return -1;
+	return str_tonum(e->str, 0, INT64_MAX / 2, v);
+}
+
+int
+clock_learn(const redisReply *r)
+{
+	long long sec, usec, now = clock_mono_ms();
+
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    clock_field(r->element[0], &sec) == -1 ||
+	    clock_field(r->element[1], &usec) == -1 || sec <= 0 || usec < 0)
+		return -1;
+	__atomic_store_n(
+	    &clock_offset_ms, sec * 1000 + usec / 1000 - now, __ATOMIC_RELAXED);
+	__atomic_store_n(&clock_learnt_ms, now, __ATOMIC_RELAXED);
+	return 0;
+}
+
+bool
+clock_stale(void)
+{
+	long long t = __atomic_load_n(&clock_learnt_ms, __ATOMIC_RELAXED);
+
+	return t == 0 || clock_mono_ms() - t > CLOCK_LEARN_MS;
+}
+
+long long
+clock_now_ms(void)
+{
+	long long off = __atomic_load_n(&clock_offset_ms, __ATOMIC_RELAXED);
+	struct timespec ts;
+
+	/* never learnt (the offset of Redis' epoch time to a clock counting
+	 * from boot is never 0): this host's clock */
+	if (off == 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	}
+	return clock_mono_ms() + off;
+}
