@@ -6,8 +6,11 @@
  * local_clear, local_free. A chained hash table keyed by "type:value";
  * each entry keeps two buckets per limit and metric, like common/limiter.c.
  * Never logs; a full table is emptied and counted (local_flushes).
+ * Every entry point takes the table's lock: the milter's threads share
+ * one table, policyd's loop never waits on it.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +41,7 @@ struct entry {
 };
 
 struct local {
+	pthread_mutex_t mu; /* the milter's threads share one */
 	struct entry *tab[NBUCKETS];
 	unsigned long n;
 	unsigned long flushes;
@@ -46,11 +50,16 @@ struct local {
 struct local *
 local_new(void)
 {
-	return calloc(1, sizeof(struct local));
+	struct local *l = calloc(1, sizeof(struct local));
+
+	if (l != NULL)
+		pthread_mutex_init(&l->mu, NULL);
+	return l;
 }
 
-void
-local_clear(struct local *l)
+/* local_empty - free every entry (locked) */
+static void
+local_empty(struct local *l)
 {
 	unsigned long i;
 	struct entry *e, *next;
@@ -66,22 +75,36 @@ local_clear(struct local *l)
 }
 
 void
+local_clear(struct local *l)
+{
+	pthread_mutex_lock(&l->mu);
+	local_empty(l);
+	pthread_mutex_unlock(&l->mu);
+}
+
+void
 local_free(struct local *l)
 {
 	if (l == NULL)
 		return;
-	local_clear(l);
+	local_empty(l);
+	pthread_mutex_destroy(&l->mu);
 	free(l);
 }
 
 unsigned long
-local_flushes(const struct local *l)
+local_flushes(struct local *l)
 {
-	return l->flushes;
+	unsigned long n;
+
+	pthread_mutex_lock(&l->mu);
+	n = l->flushes;
+	pthread_mutex_unlock(&l->mu);
+	return n;
 }
 
 static unsigned long
-hash(const char *s)
+local_hash(const char *s)
 {
 	unsigned long h = 2166136261UL;
 
@@ -90,9 +113,9 @@ hash(const char *s)
 	return h % NBUCKETS;
 }
 
-/* lookup - entry of a subject, created when asked; NULL if none/ENOMEM */
+/* local_lookup - entry of a subject, created when asked; NULL if none/ENOMEM */
 static struct entry *
-lookup(struct local *l, const struct limiter_req *r, int nst, bool create)
+local_lookup(struct local *l, const struct limiter_req *r, int nst, bool create)
 {
 	char key[SUBJECT_VALUE_MAX + 16];
 	struct entry *e;
@@ -101,14 +124,14 @@ lookup(struct local *l, const struct limiter_req *r, int nst, bool create)
 
 	snprintf(
 	    key, sizeof(key), "%s:%s", subject_type_name(r->type), r->value);
-	h = hash(key);
+	h = local_hash(key);
 	for (e = l->tab[h]; e != NULL; e = e->next)
 		if (strcmp(e->key, key) == 0)
 			return e;
 	if (!create)
 		return NULL;
 	if (l->n >= LOCAL_MAX_SUBJECTS) {
-		local_clear(l);
+		local_empty(l);
 		l->flushes++;
 	}
 	if ((e = calloc(1, sizeof(*e) + (size_t)nst * sizeof(struct lstate))) ==
@@ -124,9 +147,9 @@ lookup(struct local *l, const struct limiter_req *r, int nst, bool create)
 	return e;
 }
 
-/* roll - move a limit's buckets to bucket b */
+/* local_roll - move a limit's buckets to bucket b */
 static void
-roll(struct lstate *s, long long b)
+local_roll(struct lstate *s, long long b)
 {
 	int m;
 
@@ -141,12 +164,12 @@ roll(struct lstate *s, long long b)
 	s->bucket = b;
 }
 
-/* local_blocked - a cached block still applies; fills out */
-bool
-local_blocked(struct local *l, const struct conf *c,
+/* local_blocked_locked - a cached block still applies; fills out */
+static bool
+local_blocked_locked(struct local *l, const struct conf *c,
     const struct limiter_req *r, long long now, struct limiter_result *out)
 {
-	struct entry *e = lookup(l, r, c->nlimits, false);
+	struct entry *e = local_lookup(l, r, c->nlimits, false);
 
 	if (e == NULL || e->block_rule[0] == '\0')
 		return false;
@@ -163,15 +186,15 @@ local_blocked(struct local *l, const struct conf *c,
 	return true;
 }
 
-/* local_note - remember what Redis said of a subject's block */
-void
-local_note(struct local *l, const struct limiter_req *r,
+/* local_note_locked - remember what Redis said of a subject's block */
+static void
+local_note_locked(struct local *l, const struct limiter_req *r,
     const struct limiter_result *res, long long now)
 {
 	bool blocked = res->status == LIMITER_BLOCKED ||
 	    res->status == LIMITER_BLOCK_NOW ||
 	    res->status == LIMITER_OVER_BLOCK;
-	struct entry *e = lookup(l, r, 0, blocked);
+	struct entry *e = local_lookup(l, r, 0, blocked);
 
 	if (e == NULL)
 		return;
@@ -186,13 +209,11 @@ local_note(struct local *l, const struct limiter_req *r,
 	e->block_until = 0;
 }
 
-/*
- * local_check - the limiter's decision with local counters; 0 or -1.
- * Blocks are not looked at: the caller asks local_blocked() first.
- */
-int
-local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
-    long long now, struct limiter_result *out)
+/* local_check_locked - the limiter's decision with local counters; 0 or
+ * -1. Blocks are not looked at: the caller asks local_blocked() first. */
+static int
+local_check_locked(struct local *l, const struct conf *c,
+    const struct limiter_req *r, long long now, struct limiter_result *out)
 {
 	const char *const *names = keys_metric_name;
 	const long long inc[NMETRICS] = {r->messages, r->recipients, r->bytes};
@@ -202,7 +223,7 @@ local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
 
 	memset(out, 0, sizeof(*out));
 	out->now_ms = now;
-	if ((e = lookup(l, r, c->nlimits, true)) == NULL)
+	if ((e = local_lookup(l, r, c->nlimits, true)) == NULL)
 		return -1;
 	for (i = 0; i < c->nlimits; i++) {
 		const struct conf_limit *cl = &c->limits[i];
@@ -213,7 +234,7 @@ local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
 
 		if (cl->subject != r->type || i >= e->nst)
 			continue;
-		roll(&e->st[i], b);
+		local_roll(&e->st[i], b);
 		for (m = 0; m < NMETRICS && deny == -1; m++) {
 			if (max[m] == 0 || inc[m] == 0)
 				continue;
@@ -260,4 +281,37 @@ local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
 		}
 	}
 	return 0;
+}
+
+bool
+local_blocked(struct local *l, const struct conf *c,
+    const struct limiter_req *r, long long now, struct limiter_result *out)
+{
+	bool b;
+
+	pthread_mutex_lock(&l->mu);
+	b = local_blocked_locked(l, c, r, now, out);
+	pthread_mutex_unlock(&l->mu);
+	return b;
+}
+
+void
+local_note(struct local *l, const struct limiter_req *r,
+    const struct limiter_result *res, long long now)
+{
+	pthread_mutex_lock(&l->mu);
+	local_note_locked(l, r, res, now);
+	pthread_mutex_unlock(&l->mu);
+}
+
+int
+local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
+    long long now, struct limiter_result *out)
+{
+	int rc;
+
+	pthread_mutex_lock(&l->mu);
+	rc = local_check_locked(l, c, r, now, out);
+	pthread_mutex_unlock(&l->mu);
+	return rc;
 }

@@ -10,7 +10,7 @@
  * distinct ip/sender signals need the shared view and are skipped).
  * Memory is bounded: at most LOCAL_MAX_SUBJECTS subjects are tracked;
  * past that the table is emptied and restarted (the caller logs).
- * Not thread-safe: one per event loop, or guarded by the caller.
+ * Thread-safe (one lock per table).
  */
 #ifndef FG_LOCAL_H
 #define FG_LOCAL_H
@@ -35,6 +35,6 @@ void local_note(struct local *, const struct limiter_req *,
     const struct limiter_result *, long long now_ms);
 bool local_blocked(struct local *, const struct conf *,
     const struct limiter_req *, long long now_ms, struct limiter_result *);
-unsigned long local_flushes(const struct local *);
+unsigned long local_flushes(struct local *);
 
 #endif

@@ -3,47 +3,35 @@
  * account - blocks, uid limits and the trace of one message.
  *
  * Entry points: account_new, account_message, account_reconf,
- * account_free. Pipelined round trips at end-of-message: first the
- * block lookups and the uid limiter's commands, then the limiter's
- * follow-ups when it has any (common/limiter.h), then the trace (XADD
- * fg:trace MAXLEN ~ N, ZINCRBY of the uid's scripts ZSET) carrying the
- * action taken. Never blocks longer than redis.timeout
- * per round trip; any failure falls back to the on_failure policy.
+ * account_free. At end-of-message the shared verdict (common/verdict.h)
+ * runs on a pooled blocking connection (common/syncrun.h): the SASL
+ * user's and remote client's blocks, the uid's limits; then the
+ * take-backs of a refused message and the trace (XADD fg:trace MAXLEN ~
+ * N, ZINCRBY of the uid's scripts ZSET) carrying the action taken. Never
+ * blocks longer than redis.timeout per round trip; a failed connection
+ * falls back to the on_failure policy.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "clock.h"
 #include "account.h"
-#include "limiter.h"
+#include "clock.h"
+#include "keys.h"
 #include "local.h"
 #include "log.h"
 #include "pool.h"
-#include "resp.h"
 #include "str.h"
 #include "subject.h"
+#include "syncrun.h"
+#include "verdict.h"
 
 #define SCRIPTS_TTL "2592000" /* 30 days after the last message */
 #define TRACE_ARGS  48
 
-enum { Q_SASL, Q_IP, Q_UID, NQ };
-
 struct account {
 	struct pool *pool;
-	pthread_mutex_t mu; /* guards local */
-	struct local *local;
-};
-
-struct query {
-	bool used, is_limiter;
-	enum subject_type type;
-	char value[SUBJECT_VALUE_MAX];
-	struct limiter_req req;
-	struct limiter_result res;
-	struct limiter *lim; /* is_limiter: its commands */
+	struct local *local; /* thread-safe */
 };
 
 struct account *
@@ -58,7 +46,6 @@ account_new(void)
 		account_free(a);
 		return NULL;
 	}
-	pthread_mutex_init(&a->mu, NULL);
 	return a;
 }
 
@@ -75,236 +62,31 @@ account_free(struct account *a)
 void
 account_reconf(struct account *a)
 {
-	pthread_mutex_lock(&a->mu);
 	local_clear(a->local);
-	pthread_mutex_unlock(&a->mu);
 }
 
-/* has_limits - some limit counts subject type t */
-static bool
-has_limits(const struct conf *c, enum subject_type t)
-{
-	int i;
-
-	for (i = 0; i < c->nlimits; i++)
-		if (c->limits[i].subject == t)
-			return true;
-	return false;
-}
-
-/* block_reply - an HGETALL of a block key: fill res when there is one */
-static int
-block_reply(const redisReply *r, struct limiter_result *res)
-{
-	size_t i;
-
-	memset(res, 0, sizeof(*res));
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
-		return -1;
-	if (r->elements == 0)
-		return 0;
-	res->status = LIMITER_BLOCKED;
-	for (i = 0; i + 1 < r->elements; i += 2) {
-		const redisReply *k = r->element[i], *v = r->element[i + 1];
-
-		if (k->type != REDIS_REPLY_STRING ||
-		    v->type != REDIS_REPLY_STRING)
-			continue;
-		if (strcmp(k->str, "rule") == 0)
-			str_lcpy(res->rule, v->str, sizeof(res->rule));
-		else if (strcmp(k->str, "reason") == 0)
-			str_lcpy(res->what, v->str, sizeof(res->what));
-	}
-	return 0;
-}
-
-/* append - the limiter's commands laid out now; 0 or -1 */
-static int
-append(redisContext *rc, const struct limiter *l)
-{
-	const char *const *argv;
-	const size_t *len;
-	int i, argc;
-
-	for (i = 0; i < limiter_ncmd(l); i++) {
-		limiter_cmd(l, i, &argc, &argv, &len);
-		if (redisAppendCommandArgv(
-		        rc, argc, (const char **)argv, len) != REDIS_OK)
-			return -1;
-	}
-	return 0;
-}
-
-/* send_query - append one query to the pipeline; 0 or -1 */
-static int
-send_query(redisContext *rc, const struct conf *c, struct query *q)
-{
-	char key[LIMITER_KEY_MAX];
-
-	if (q->is_limiter) {
-		if ((q->lim = limiter_start(c, &q->req)) == NULL)
-			return -1;
-		return append(rc, q->lim);
-	}
-	if (subject_key(key, sizeof(key), c->redis.prefix, q->type, q->value,
-	        ":block") == -1)
-		return -1;
-	return redisAppendCommand(rc, "HGETALL %s", key) == REDIS_OK ? 0 : -1;
-}
-
-/* ask_redis - every query in one round trip, then the limiter's
- * follow-ups (a block, the denial, rollover) in a second; 0, or -1 (use
- * the fallback; the connection is then not reused) */
-static int
-ask_redis(redisContext *rc, const struct conf *c, struct query *qs)
-{
-	struct limiter *lim;
-	redisReply *r;
-	int i, j, n, rc2;
-
-	for (i = 0; i < NQ; i++)
-		if (qs[i].used && send_query(rc, c, &qs[i]) == -1)
-			return -1;
-	for (i = 0; i < NQ; i++) {
-		if (!qs[i].used)
-			continue;
-		n = qs[i].is_limiter ? limiter_ncmd(qs[i].lim) : 1;
-		for (j = 0; j < n; j++) {
-			if (redisGetReply(rc, (void **)&r) != REDIS_OK)
-				return -1;
-			rc2 = qs[i].is_limiter ? limiter_take(qs[i].lim, j, r)
-			                       : block_reply(r, &qs[i].res);
-			if (rc2 == -1)
-				log_warnx("redis: unexpected reply (%s)",
-				    r != NULL && r->type == REDIS_REPLY_ERROR
-				        ? r->str
-				        : "bad shape");
-			freeReplyObject(r);
-			if (rc2 == -1)
-				return -1;
-		}
-	}
-	lim = qs[Q_UID].used && qs[Q_UID].is_limiter ? qs[Q_UID].lim : NULL;
-	if (lim == NULL)
-		return 0;
-	if (limiter_finish(lim, &qs[Q_UID].res) == -1 || append(rc, lim) == -1)
-		return -1;
-	for (j = 0; j < limiter_ncmd(lim); j++) {
-		if (redisGetReply(rc, (void **)&r) != REDIS_OK)
-			return -1;
-		if (r->type == REDIS_REPLY_ERROR)
-			log_warnx("redis: limiter follow-up: %s", r->str);
-		freeReplyObject(r);
-	}
-	return 0;
-}
-
-/* fallback - Redis unusable: on_failure with local counters (locked) */
+/* account_subjects - the message's subjects: its SASL user and remote
+ * client ip (their blocks), its uid (counted by the uid limits) */
 static void
-fallback(struct account *a, const struct conf *c, struct query *qs,
-    struct account_verdict *v)
+account_subjects(struct verdict *v, const struct account_msg *m)
 {
-	long long now = clock_mono_ms();
-	int i;
+	const struct verdict_counts n = {
+	    .messages = 1, .recipients = m->nrcpt, .bytes = m->size};
+	char why[SUBJECT_RAW_MAX];
 
-	v->degraded = true;
-	pthread_mutex_lock(&a->mu);
-	for (i = 0; i < NQ; i++) {
-		struct query *q = &qs[i];
-
-		memset(&q->res, 0, sizeof(q->res));
-		if (!q->used ||
-		    local_blocked(a->local, c, &q->req, now, &q->res))
-			continue;
-		if (q->is_limiter && c->redis.on_failure == CONF_FAIL_LOCAL &&
-		    local_check(a->local, c, &q->req, now, &q->res) == -1)
-			memset(&q->res, 0, sizeof(q->res));
-	}
-	pthread_mutex_unlock(&a->mu);
-	if (c->redis.on_failure == CONF_FAIL_DEFER) {
-		v->act = CONF_MACT_TEMPFAIL;
-		str_lcpy(v->why, "redis unavailable", sizeof(v->why));
-	}
+	(void)verdict_add(v, SUBJECT_SASL, m->auth, NULL, why, sizeof(why));
+	if (m->client_counts)
+		(void)verdict_add(
+		    v, SUBJECT_IP, m->client, NULL, why, sizeof(why));
+	(void)verdict_add(v, SUBJECT_UID, m->user,
+	    verdict_limited(v->c, SUBJECT_UID) ? &n : NULL, why, sizeof(why));
 }
 
-/* verdict - the strongest result: a block, then a limit */
+/* account_trace - XADD and ZINCRBY in one round trip; failures only logged */
 static void
-verdict(const struct conf *c, struct query *qs, struct account_verdict *v)
-{
-	int i;
-
-	for (i = 0; i < NQ; i++) {
-		const struct limiter_result *r = &qs[i].res;
-
-		if (!qs[i].used)
-			continue;
-		if (r->status == LIMITER_BLOCKED ||
-		    r->status == LIMITER_BLOCK_NOW) {
-			v->act = c->milter.on_block;
-			v->blocked = true;
-			str_lcpy(v->rule, r->rule, sizeof(v->rule));
-			snprintf(v->why, sizeof(v->why),
-			    "%s:%.60s blocked: %.80s",
-			    subject_type_name(qs[i].type), qs[i].value,
-			    r->what);
-			return;
-		}
-	}
-	for (i = 0; i < NQ; i++) {
-		const struct limiter_result *r = &qs[i].res;
-
-		if (qs[i].used &&
-		    (r->status == LIMITER_OVER ||
-		        r->status == LIMITER_OVER_BLOCK)) {
-			v->act = c->milter.on_limit;
-			str_lcpy(v->rule, r->rule, sizeof(v->rule));
-			snprintf(v->why, sizeof(v->why),
-			    "%s:%.60s over limit %s: %.20s %lld > %lld",
-			    subject_type_name(qs[i].type), qs[i].value, r->rule,
-			    r->what, r->value, r->limit);
-			if (r->status == LIMITER_OVER_BLOCK)
-				log_info(
-				    "%sevent=block rule=%s subject=\"uid:%s\" "
-				    "what=\"%s\" value=%lld limit=%lld",
-				    c->dryrun ? "dryrun=1 " : "", r->rule,
-				    qs[i].value, r->what, r->value, r->limit);
-			return;
-		}
-	}
-}
-
-/* add_query - a subject of the message, when valid */
-static void
-add_query(const struct conf *c, struct query *q, enum subject_type t,
-    const char *raw, const struct account_msg *m)
-{
-	if (raw == NULL || raw[0] == '\0' ||
-	    subject_norm(t, raw, &c->subject, q->value, sizeof(q->value)) == -1)
-		return;
-	if ((t == SUBJECT_SASL && conf_exempt_user(c, q->value)) ||
-	    (t == SUBJECT_IP &&
-	        cidr_match(c->exempt_networks, c->nexempt_networks, raw)))
-		return;
-	q->used = true;
-	q->type = t;
-	q->req.type = t;
-	q->req.value = q->value;
-	q->req.ip = "";
-	q->req.sender = "";
-	q->req.by = "milter";
-	q->req.mode = c->dryrun ? LIMITER_DRYRUN : LIMITER_ENFORCE;
-	if (t == SUBJECT_UID && has_limits(c, t)) {
-		q->is_limiter = true;
-		q->req.messages = 1;
-		q->req.recipients = m->nrcpt;
-		q->req.bytes = m->size;
-	}
-}
-
-/* trace - XADD and ZINCRBY in one round trip; failures only logged */
-static void
-trace(redisContext *rc, const struct conf *c, const struct account_msg *m,
-    const char *user, const struct account_verdict *v)
+account_trace(redisContext *rc, const struct conf *c,
+    const struct account_msg *m, const char *user,
+    const struct account_verdict *v)
 {
 	static const char *const act[] = {
 	    "accept", "hold", "tempfail", "reject"};
@@ -323,7 +105,7 @@ trace(redisContext *rc, const struct conf *c, const struct account_msg *m,
 	if (c->milter.trace_maxlen > 0) {
 		snprintf(
 		    maxlen, sizeof(maxlen), "%lld", c->milter.trace_maxlen);
-		snprintf(key, sizeof(key), "%strace", c->redis.prefix);
+		snprintf(key, sizeof(key), "%s" KEYS_TRACE, c->redis.prefix);
 		snprintf(uid, sizeof(uid), "%lld", m->uid);
 		snprintf(pid, sizeof(pid), "%lld", m->pid);
 		snprintf(n, sizeof(n), "%d", m->nrcpt);
@@ -357,7 +139,7 @@ trace(redisContext *rc, const struct conf *c, const struct account_msg *m,
 #undef F
 	if (user[0] != '\0' &&
 	    subject_key(key, sizeof(key), c->redis.prefix, SUBJECT_UID, user,
-	        ":scripts") == 0) {
+	        KEYS_SCRIPTS) == 0) {
 		if (redisAppendCommand(rc, "ZINCRBY %s 1 %s", key, m->label) ==
 		    REDIS_OK)
 			sent++;
@@ -376,42 +158,53 @@ trace(redisContext *rc, const struct conf *c, const struct account_msg *m,
 
 void
 account_message(struct account *a, const struct conf *c,
-    const struct account_msg *m, struct account_verdict *v)
+    const struct account_msg *m, struct account_verdict *av)
 {
-	struct query qs[NQ];
+	struct verdict v;
+	struct verdict_decision d;
 	struct pool_conn *pc;
-	long long now = clock_mono_ms();
+	char err[SYNCRUN_ERR_MAX], line[VERDICT_LINE_MAX];
+	const char *uid;
 	int i;
 
-	memset(v, 0, sizeof(*v));
-	memset(qs, 0, sizeof(qs));
-	add_query(c, &qs[Q_SASL], SUBJECT_SASL, m->auth, m);
-	if (m->client_counts)
-		add_query(c, &qs[Q_IP], SUBJECT_IP, m->client, m);
-	add_query(c, &qs[Q_UID], SUBJECT_UID, m->user, m);
-
-	pc = pool_get(a->pool, c);
-	if (pc == NULL || ask_redis(pc->c, c, qs) == -1) {
+	memset(av, 0, sizeof(*av));
+	verdict_init(&v, c, "milter");
+	account_subjects(&v, m);
+	pc = pool_get(a->pool, c); /* the trace needs it too */
+	if (pc == NULL)
+		for (i = 0; i < v.n; i++)
+			verdict_fallback(&v, i, a->local, clock_mono_ms());
+	else if (syncrun_verdict(&v, pc->c, a->local, err, sizeof(err)) == -1) {
 		pool_put(a->pool, pc, false);
 		pc = NULL;
-		fallback(a, c, qs, v);
-	} else {
-		pthread_mutex_lock(&a->mu);
-		for (i = 0; i < NQ; i++)
-			if (qs[i].used)
-				local_note(
-				    a->local, &qs[i].req, &qs[i].res, now);
-		pthread_mutex_unlock(&a->mu);
-	}
-	verdict(c, qs, v);
-	if (c->dryrun && v->act != CONF_MACT_ACCEPT) {
+	} else if (err[0] != '\0')
+		log_warnx("redis: %s", err);
+	verdict_decide(&v, &d);
+	for (i = 0; i < v.n; i++)
+		if (verdict_block_line(&v, i, line, sizeof(line)))
+			log_info("%s qid=%s", line, m->qid);
+	av->act = d.mact;
+	av->blocked = d.kind == VERDICT_BLOCKED;
+	av->degraded = d.degraded;
+	if (d.kind != VERDICT_PASS)
+		str_lcpy(av->rule, v.sub[d.sub].res.rule, sizeof(av->rule));
+	verdict_why(&v, &d, av->why, sizeof(av->why));
+	if (!d.enforced && av->act != CONF_MACT_ACCEPT) {
 		log_info("dryrun=1 qid=%s would %s: %s", m->qid,
-		    v->blocked ? "block" : "limit", v->why);
-		v->act = CONF_MACT_ACCEPT;
+		    av->blocked ? "block" : "limit", av->why);
+		av->act = CONF_MACT_ACCEPT;
+	}
+	if (pc != NULL &&
+	    syncrun_refunds(&v, &d, pc->c, err, sizeof(err)) == -1) {
+		pool_put(a->pool, pc, false);
+		pc = NULL;
 	}
 	if (pc != NULL) {
-		trace(pc->c, c, m, qs[Q_UID].used ? qs[Q_UID].value : "", v);
+		for (i = 0, uid = ""; i < v.n; i++)
+			if (v.sub[i].req.type == SUBJECT_UID)
+				uid = v.sub[i].req.value;
+		account_trace(pc->c, c, m, uid, av);
 		pool_put(a->pool, pc, pc->c->err == 0);
 	}
-	limiter_free(qs[Q_UID].lim);
+	verdict_free(&v);
 }

@@ -2,10 +2,11 @@
 /*
  * account - what a stamped message means for the shared state: blocks on
  * its uid, SASL user and client IP subjects (written by any node, by
- * policyd or the milter), the uid limits through the shared limiter
- * script, then one fg:trace entry and a count in the uid's scripts ZSET.
- * When Redis is unusable the redis.on_failure policy applies, with
- * per-process counters and the blocks Redis showed recently. Thread-safe.
+ * policyd or the milter), the uid limits, all through the verdict both
+ * daemons share (common/verdict.h), then one fg:trace entry and a count
+ * in the uid's scripts ZSET. When Redis is unusable the redis.on_failure
+ * policy applies, with per-process counters and the blocks Redis showed
+ * recently. Thread-safe.
  */
 #ifndef FG_ACCOUNT_H
 #define FG_ACCOUNT_H

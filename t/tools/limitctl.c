@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * limitctl - one limiter decision by hand against a Redis (t/limiter.t):
- * the commands of common/limiter.c, sent and answered on a blocking
- * connection, the clock pinned. Prints the result, one field a line:
- * status, rule, what, value, limit, now_ms.
+ * limitctl - one subject's decision by hand against a Redis (t/limiter.t):
+ * the verdict (common/verdict.c) driven by the milter's own blocking
+ * driver (common/syncrun.c), the clock pinned. Prints the subject's
+ * result, one field a line: status, rule, what, value, limit, now_ms.
  *
  * usage: limitctl SOCKET PREFIX TYPE VALUE FLAGS NOW_MS MESSAGES RECIPIENTS
  *            BYTES NODE BY IP SENDER NLIMITS
@@ -17,8 +17,10 @@
 #include <hiredis/hiredis.h>
 
 #include "conf.h"
-#include "limiter.h"
+#include "local.h"
 #include "str.h"
+#include "syncrun.h"
+#include "verdict.h"
 
 static long long
 number(const char *s)
@@ -32,64 +34,38 @@ number(const char *s)
 	return v;
 }
 
-/* round - send the commands laid out now, hand replies to take */
-static int
-round_trip(redisContext *rc, struct limiter *l, int take)
-{
-	const char *const *argv;
-	const size_t *len;
-	redisReply *r;
-	int i, argc, bad = 0;
-
-	for (i = 0; i < limiter_ncmd(l); i++) {
-		limiter_cmd(l, i, &argc, &argv, &len);
-		redisAppendCommandArgv(rc, argc, (const char **)argv, len);
-	}
-	for (i = 0; i < limiter_ncmd(l); i++) {
-		if (redisGetReply(rc, (void **)&r) != REDIS_OK)
-			return -1;
-		if (r->type == REDIS_REPLY_ERROR)
-			fprintf(stderr, "limitctl: %s\n", r->str);
-		if (take && limiter_take(l, i, r) == -1)
-			bad = 1;
-		freeReplyObject(r);
-	}
-	return bad ? -1 : 0;
-}
-
 int
 main(int argc, char **argv)
 {
 	static struct conf c;
-	struct limiter_req rq = {0};
-	struct limiter_result res;
-	struct limiter *l;
+	struct verdict_counts n = {0};
+	struct verdict_decision d;
+	struct verdict v;
+	struct local *local;
+	const struct limiter_result *res;
 	redisContext *rc;
-	int i, n;
+	char err[SYNCRUN_ERR_MAX];
+	int i, nl;
 
-	if (argc < 15 || (n = (int)number(argv[14])) < 0 ||
-	    n > CONF_LIMITS_MAX || argc != 15 + 9 * n) {
+	if (argc < 15 || (nl = (int)number(argv[14])) < 0 ||
+	    nl > CONF_LIMITS_MAX || argc != 15 + 9 * nl) {
 		fprintf(stderr, "usage: see t/tools/limitctl.c\n");
 		return 2;
 	}
 	str_lcpy(c.redis.prefix, argv[2], sizeof(c.redis.prefix));
 	str_lcpy(c.node, argv[10], sizeof(c.node));
-	rq.type = (enum subject_type)subject_type_code(argv[3]);
-	rq.value = argv[4];
-	rq.mode = strcmp(argv[5], "d") == 0 ? LIMITER_DRYRUN : LIMITER_ENFORCE;
-	rq.now_ms = number(argv[6]);
-	rq.messages = number(argv[7]);
-	rq.recipients = number(argv[8]);
-	rq.bytes = number(argv[9]);
-	rq.by = argv[11];
-	rq.ip = argv[12];
-	rq.sender = argv[13];
-	for (i = 0; i < n; i++) {
+	c.subject = (struct subject_opts){32, 64};
+	c.dryrun = strcmp(argv[5], "d") == 0;
+	n.now_ms = number(argv[6]);
+	n.messages = number(argv[7]);
+	n.recipients = number(argv[8]);
+	n.bytes = number(argv[9]);
+	for (i = 0; i < nl; i++) {
 		struct conf_limit *cl = &c.limits[c.nlimits++];
 		char **a = argv + 15 + 9 * i;
 
 		str_lcpy(cl->name, a[0], sizeof(cl->name));
-		cl->subject = rq.type;
+		cl->subject = (enum subject_type)subject_type_code(argv[3]);
 		cl->window = number(a[1]);
 		cl->messages = number(a[2]);
 		cl->recipients = number(a[3]);
@@ -103,26 +79,38 @@ main(int argc, char **argv)
 		fprintf(stderr, "limitctl: cannot connect to %s\n", argv[1]);
 		return 1;
 	}
-	if ((l = limiter_start(&c, &rq)) == NULL) {
-		fprintf(stderr, "limitctl: limiter_start failed\n");
+	/* the verdict exactly as the daemons run it, on one subject */
+	verdict_init(&v, &c, argv[11]);
+	if ((local = local_new()) == NULL ||
+	    verdict_members(&v, argv[12], argv[13]) == -1 ||
+	    verdict_add(&v, (enum subject_type)subject_type_code(argv[3]),
+	        argv[4], &n, err, sizeof(err)) != 1) {
+		fprintf(stderr, "limitctl: not a subject to count\n");
 		return 1;
 	}
 	if (strcmp(argv[5], "r") == 0) {
-		if (limiter_refund(l) == -1 || round_trip(rc, l, 0) == -1)
+		/* what a refused request of this subject takes back */
+		if (verdict_limiter(&v, 0) == NULL ||
+		    limiter_refund(v.sub[0].lim) == -1 ||
+		    syncrun_limiter(rc, v.sub[0].lim, err, sizeof(err)) == -1)
 			return 1;
-		printf("0\n\n\n0\n0\n%lld\n", rq.now_ms);
-		limiter_free(l);
-		redisFree(rc);
-		return 0;
+		printf("0\n\n\n0\n0\n%lld\n", n.now_ms);
+	} else {
+		if (syncrun_verdict(&v, rc, local, err, sizeof(err)) == -1 ||
+		    v.sub[0].degraded) {
+			fprintf(stderr, "limitctl: the round trip failed: %s\n",
+			    err);
+			return 1;
+		}
+		if (err[0] != '\0')
+			fprintf(stderr, "limitctl: %s\n", err);
+		verdict_decide(&v, &d);
+		res = &v.sub[0].res;
+		printf("%d\n%s\n%s\n%lld\n%lld\n%lld\n", (int)res->status,
+		    res->rule, res->what, res->value, res->limit, res->now_ms);
 	}
-	if (round_trip(rc, l, 1) == -1 || limiter_finish(l, &res) == -1 ||
-	    round_trip(rc, l, 0) == -1) {
-		fprintf(stderr, "limitctl: the round trip failed\n");
-		return 1;
-	}
-	printf("%d\n%s\n%s\n%lld\n%lld\n%lld\n", (int)res.status, res.rule,
-	    res.what, res.value, res.limit, res.now_ms);
-	limiter_free(l);
+	verdict_free(&v);
+	local_free(local);
 	redisFree(rc);
 	return 0;
 }

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * syncrun - the verdict's round trips on a blocking connection.
+ *
+ * Entry points: syncrun_verdict, syncrun_refunds, syncrun_limiter. Two
+ * pipelines a message: every subject's first round, then every subject's
+ * follow-ups; replies are read in the order the commands went out.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "syncrun.h"
+
+/* syncrun_note - keep the first problem for the caller's log */
+static void
+syncrun_note(char *err, size_t size, const char *what, const redisReply *r)
+{
+	if (err[0] != '\0')
+		return;
+	snprintf(err, size, "%s (%.100s)", what,
+	    r == NULL                          ? "no reply"
+	        : r->type == REDIS_REPLY_ERROR ? r->str
+	                                       : "bad shape");
+}
+
+/* syncrun_append - queue the commands laid out now; 0 or -1 */
+static int
+syncrun_append(redisContext *rc, const struct limiter *l)
+{
+	const char *const *argv;
+	const size_t *len;
+	int i, argc;
+
+	for (i = 0; i < limiter_ncmd(l); i++) {
+		limiter_cmd(l, i, &argc, &argv, &len);
+		if (redisAppendCommandArgv(
+		        rc, argc, (const char **)argv, len) != REDIS_OK)
+			return -1;
+	}
+	return 0;
+}
+
+/* syncrun_drain - read n replies, errors noted; 0 or -1 */
+static int
+syncrun_drain(redisContext *rc, int n, char *err, size_t errsize)
+{
+	redisReply *r;
+
+	while (n-- > 0) {
+		if (redisGetReply(rc, (void **)&r) != REDIS_OK)
+			return -1;
+		if (r->type == REDIS_REPLY_ERROR)
+			syncrun_note(err, errsize, "follow-up failed", r);
+		freeReplyObject(r);
+	}
+	return 0;
+}
+
+int
+syncrun_limiter(
+    redisContext *rc, const struct limiter *l, char *err, size_t errsize)
+{
+	if (syncrun_append(rc, l) == -1)
+		return -1;
+	return syncrun_drain(rc, limiter_ncmd(l), err, errsize);
+}
+
+int
+syncrun_verdict(struct verdict *v, redisContext *rc, struct local *local,
+    char *err, size_t errsize)
+{
+	struct limiter *lim[VERDICT_SUBJECTS] = {NULL};
+	bool settled[VERDICT_SUBJECTS] = {false};
+	int i, j, nfollow = 0;
+	redisReply *r;
+	bool bad;
+
+	err[0] = '\0';
+	for (i = 0; i < v->n; i++)
+		if ((lim[i] = verdict_limiter(v, i)) != NULL &&
+		    syncrun_append(rc, lim[i]) == -1)
+			goto failed;
+	for (i = 0; i < v->n; i++) {
+		if (lim[i] == NULL)
+			continue;
+		for (j = 0, bad = false; j < limiter_ncmd(lim[i]); j++) {
+			if (redisGetReply(rc, (void **)&r) != REDIS_OK)
+				goto failed;
+			if (!bad && limiter_take(lim[i], j, r) == -1) {
+				syncrun_note(err, errsize,
+				    "unexpected limiter reply", r);
+				bad = true;
+			}
+			freeReplyObject(r);
+		}
+		if (bad || verdict_settle(v, i, local, clock_mono_ms()) == -1)
+			lim[i] = NULL; /* its fallback below */
+		else if (syncrun_append(rc, lim[i]) == -1)
+			goto failed;
+		else
+			nfollow += limiter_ncmd(lim[i]);
+		settled[i] = lim[i] != NULL;
+	}
+	for (i = 0; i < v->n; i++)
+		if (!settled[i])
+			verdict_fallback(v, i, local, clock_mono_ms());
+	return syncrun_drain(rc, nfollow, err, errsize);
+
+failed:
+	for (i = 0; i < v->n; i++)
+		if (!settled[i])
+			verdict_fallback(v, i, local, clock_mono_ms());
+	return -1;
+}
+
+int
+syncrun_refunds(struct verdict *v, const struct verdict_decision *d,
+    redisContext *rc, char *err, size_t errsize)
+{
+	int i, n = 0;
+
+	for (i = 0; i < v->n; i++)
+		if (verdict_refund(v, d, i)) {
+			if (syncrun_append(rc, v->sub[i].lim) == -1)
+				return -1;
+			n += limiter_ncmd(v->sub[i].lim);
+		}
+	return syncrun_drain(rc, n, err, errsize);
+}
