@@ -14,14 +14,12 @@
 #include <time.h>
 
 #include "clock.h"
-#include "limiter.h"
 #include "log.h"
 #include "pool.h"
+#include "rconn.h"
 #include "str.h"
 
-#define POOL_IDLE_MAX  32
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
+#define POOL_IDLE_MAX 32
 
 struct pool {
 	pthread_mutex_t mu;
@@ -30,9 +28,7 @@ struct pool {
 	unsigned int gen;
 	char server[CONF_PATH_MAX]; /* of gen */
 	int db;
-	bool up, logged_down;
-	long long retry_at; /* monotonic ms; no connect before */
-	long long backoff_ms;
+	struct rconn_state st; /* up/down, backoff */
 };
 
 struct pool *
@@ -43,12 +39,12 @@ pool_new(void)
 	if (p == NULL)
 		return NULL;
 	pthread_mutex_init(&p->mu, NULL);
-	p->backoff_ms = BACKOFF_MIN_MS;
+	rconn_state_init(&p->st);
 	return p;
 }
 
 static void
-conn_free(struct pool_conn *pc)
+pool_conn_free(struct pool_conn *pc)
 {
 	if (pc == NULL)
 		return;
@@ -65,30 +61,25 @@ pool_free(struct pool *p)
 	if (p == NULL)
 		return;
 	for (i = 0; i < p->nidle; i++)
-		conn_free(p->idle[i]);
+		pool_conn_free(p->idle[i]);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
 
-/* went_down - log once per change, start or extend the backoff (locked) */
+/* pool_down - log once per change, start or extend the backoff (locked) */
 static void
-went_down(struct pool *p, const char *why)
+pool_down(struct pool *p, const char *why)
 {
-	if (p->up || !p->logged_down) {
-		log_warnx("redis: down: %s (server=%s); on_failure policy "
-		          "applies until it is back",
-		    why, p->server);
-		p->logged_down = true;
-	}
-	p->up = false;
-	p->retry_at = clock_mono_ms() + p->backoff_ms;
-	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-	                                                   : p->backoff_ms * 2;
+	char msg[RCONN_MSG_MAX];
+
+	if (rconn_went_down(
+	        &p->st, why, p->server, clock_mono_ms(), msg, sizeof(msg)))
+		log_warnx("%s", msg);
 }
 
-/* learn_clock - Redis' clock for the limiter (TIME); 0, or -1 with why */
+/* pool_clock - Redis' clock for the limiter (TIME); 0, or -1 with why */
 static int
-learn_clock(redisContext *c, char *why, size_t size)
+pool_clock(redisContext *c, char *why, size_t size)
 {
 	redisReply *r = redisCommand(c, "TIME");
 	int rc = clock_learn(r);
@@ -102,72 +93,48 @@ learn_clock(redisContext *c, char *why, size_t size)
 	return rc;
 }
 
-/* handshake - AUTH, SELECT, and Redis' clock for the limiter (TIME);
- * returns 0 or -1 with why */
+/* pool_handshake - AUTH, SELECT, TIME, PING (common/rconn.h); 0, or -1
+ * with why */
 static int
-handshake(redisContext *c, const struct conf *cf, char *why, size_t size)
+pool_handshake(redisContext *c, const struct conf *cf, char *why, size_t size)
 {
+	struct rconn_handshake h;
 	redisReply *r;
-	char db[16];
+	int i, rc = 0;
 
-	if (cf->redis.password[0] != '\0') {
-		r = redisCommand(c, "AUTH %s", cf->redis.password);
-		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			snprintf(why, size, "AUTH: %.100s",
-			    r != NULL ? r->str : c->errstr);
-			freeReplyObject(r);
+	rconn_handshake_init(&h, cf);
+	for (i = 0; i < h.n && rc == 0; i++) {
+		r = redisCommandArgv(c, h.cmd[i].argc, h.cmd[i].argv, NULL);
+		if (r == NULL) {
+			snprintf(why, size, "%s: %.100s", h.cmd[i].argv[0],
+			    c->errstr);
 			return -1;
 		}
+		rc = rconn_handshake_reply(&h.cmd[i], r, why, size);
 		freeReplyObject(r);
 	}
-	if (cf->redis.db != 0) {
-		snprintf(db, sizeof(db), "%d", cf->redis.db);
-		r = redisCommand(c, "SELECT %s", db);
-		if (r == NULL || r->type == REDIS_REPLY_ERROR) {
-			snprintf(why, size, "SELECT: %.100s",
-			    r != NULL ? r->str : c->errstr);
-			freeReplyObject(r);
-			return -1;
-		}
-		freeReplyObject(r);
-	}
-	return learn_clock(c, why, size);
+	return rc;
 }
 
-/* dial - a new connected context, or NULL with why */
+/* pool_dial - a new connected context, or NULL with why */
 static redisContext *
-dial(const struct conf *cf, char *why, size_t size)
+pool_dial(const struct conf *cf, char *why, size_t size)
 {
-	const char *srv = cf->redis.server;
 	struct timeval tv = {
 	    cf->redis.timeout_ms / 1000, (cf->redis.timeout_ms % 1000) * 1000};
+	struct rconn_addr a;
 	redisContext *c;
-	char host[CONF_PATH_MAX];
-	const char *colon;
-	long long port;
 
-	if (strncmp(srv, "unix:", 5) == 0)
-		c = redisConnectUnixWithTimeout(srv + 5, tv);
-	else {
-		colon = strrchr(srv, ':');
-		if (colon == NULL ||
-		    str_tonum(colon + 1, 1, 65535, &port) == -1) {
-			snprintf(why, size, "bad server address");
-			return NULL;
-		}
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - srv), srv);
-		if (host[0] == '[') { /* [v6]:port */
-			memmove(host, host + 1, strlen(host));
-			host[strcspn(host, "]")] = '\0';
-		}
-		c = redisConnectWithTimeout(host, (int)port, tv);
-	}
+	if (rconn_addr_parse(cf->redis.server, &a, why, size) == -1)
+		return NULL;
+	c = a.is_unix ? redisConnectUnixWithTimeout(a.host, tv)
+	              : redisConnectWithTimeout(a.host, a.port, tv);
 	if (c == NULL) {
 		snprintf(why, size, "out of memory");
 		return NULL;
 	}
 	if (c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK ||
-	    handshake(c, cf, why, size) == -1) {
+	    pool_handshake(c, cf, why, size) == -1) {
 		if (c->err != 0)
 			snprintf(why, size, "%s", c->errstr);
 		redisFree(c);
@@ -181,31 +148,31 @@ struct pool_conn *
 pool_get(struct pool *p, const struct conf *cf)
 {
 	struct pool_conn *pc = NULL;
-	char why[128];
+	char why[128], msg[RCONN_MSG_MAX];
 	unsigned int gen;
 	int i;
 
 	pthread_mutex_lock(&p->mu);
 	if (strcmp(p->server, cf->redis.server) != 0 || p->db != cf->redis.db) {
 		for (i = 0; i < p->nidle; i++)
-			conn_free(p->idle[i]);
+			pool_conn_free(p->idle[i]);
 		p->nidle = 0;
 		p->gen++;
 		str_lcpy(p->server, cf->redis.server, sizeof(p->server));
 		p->db = cf->redis.db;
-		p->retry_at = 0;
+		p->st.retry_at = 0;
 	}
 	if (p->nidle > 0)
 		pc = p->idle[--p->nidle];
 	gen = p->gen;
-	if (pc == NULL && !p->up && clock_mono_ms() < p->retry_at) {
+	if (pc == NULL && !rconn_may_connect(&p->st, clock_mono_ms())) {
 		pthread_mutex_unlock(&p->mu);
 		return NULL; /* backing off */
 	}
 	pthread_mutex_unlock(&p->mu);
 	if (pc != NULL) {
 		/* the clock, anew once a minute; a failure shows in the query */
-		if (clock_stale() && learn_clock(pc->c, why, sizeof(why)) == -1)
+		if (clock_stale() && pool_clock(pc->c, why, sizeof(why)) == -1)
 			log_warnx("redis: %s", why);
 		return pc;
 	}
@@ -214,16 +181,12 @@ pool_get(struct pool *p, const struct conf *cf)
 	if ((pc = calloc(1, sizeof(*pc))) == NULL)
 		return NULL;
 	pc->gen = gen;
-	pc->c = dial(cf, why, sizeof(why));
+	pc->c = pool_dial(cf, why, sizeof(why));
 	pthread_mutex_lock(&p->mu);
 	if (pc->c == NULL)
-		went_down(p, why);
-	else if (!p->up) {
-		log_info("redis: up (server=%s db=%d)", p->server, p->db);
-		p->up = true;
-		p->logged_down = false;
-		p->backoff_ms = BACKOFF_MIN_MS;
-	}
+		pool_down(p, why);
+	else if (rconn_went_up(&p->st, cf, msg, sizeof(msg)))
+		log_info("%s", msg);
 	pthread_mutex_unlock(&p->mu);
 	if (pc->c == NULL) {
 		free(pc);
@@ -240,16 +203,16 @@ pool_put(struct pool *p, struct pool_conn *pc, bool healthy)
 		return;
 	pthread_mutex_lock(&p->mu);
 	if (!healthy) {
-		went_down(p, pc->c->err != 0 ? pc->c->errstr : "bad reply");
+		pool_down(p, pc->c->err != 0 ? pc->c->errstr : "bad reply");
 		/* the idle ones are likely dead too: reconnect after backoff */
 		while (p->nidle > 0)
-			conn_free(p->idle[--p->nidle]);
+			pool_conn_free(p->idle[--p->nidle]);
 	} else if (pc->gen == p->gen && p->nidle < POOL_IDLE_MAX) {
 		p->idle[p->nidle++] = pc;
 		pc = NULL;
 	}
 	pthread_mutex_unlock(&p->mu);
-	conn_free(pc);
+	pool_conn_free(pc);
 }
 
 bool
@@ -258,7 +221,7 @@ pool_up(struct pool *p)
 	bool up;
 
 	pthread_mutex_lock(&p->mu);
-	up = p->up;
+	up = p->st.up;
 	pthread_mutex_unlock(&p->mu);
 	return up;
 }

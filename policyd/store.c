@@ -15,14 +15,11 @@
 #include <hiredis/adapters/libevent.h>
 
 #include "clock.h"
-#include "limiter.h"
 #include "log.h"
+#include "rconn.h"
 #include "resp.h"
 #include "store.h"
 #include "str.h"
-
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 5000
 
 enum store_state { ST_DOWN, ST_CONNECTING, ST_UP };
 
@@ -31,11 +28,11 @@ struct store {
 	const struct conf *conf; /* borrowed; replaced by reconf */
 	redisAsyncContext *ctx;
 	enum store_state state;
-	bool logged_down;
-	int backoff_ms;
-	struct event *retry;      /* reconnect timer */
-	struct event *connect_to; /* connect/handshake timeout */
-	struct event *clock;      /* learns Redis' clock anew */
+	struct rconn_state st;     /* up/down, backoff */
+	struct rconn_handshake hs; /* of the connection being made */
+	struct event *retry;       /* reconnect timer */
+	struct event *connect_to;  /* connect/handshake timeout */
+	struct event *clock;       /* learns Redis' clock anew */
 	char why[128];
 };
 
@@ -54,14 +51,13 @@ static void
 store_drop(struct store *s, const char *why)
 {
 	redisAsyncContext *ctx = s->ctx;
+	long long now = clock_mono_ms();
+	char msg[RCONN_MSG_MAX];
 	struct timeval tv;
 
-	if (s->state == ST_UP || !s->logged_down) {
-		log_warnx("redis: down: %s (server=%s); on_failure policy "
-		          "applies until it is back",
-		    why, s->conf->redis.server);
-		s->logged_down = true;
-	}
+	if (rconn_went_down(
+	        &s->st, why, s->conf->redis.server, now, msg, sizeof(msg)))
+		log_warnx("%s", msg);
 	s->state = ST_DOWN;
 	s->ctx = NULL;
 	evtimer_del(s->connect_to);
@@ -69,9 +65,7 @@ store_drop(struct store *s, const char *why)
 		ctx->data = NULL; /* the disconnect callback sees this */
 		redisAsyncFree(ctx);
 	}
-	tv = ms_tv(s->backoff_ms);
-	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-	                                                   : s->backoff_ms * 2;
+	tv = ms_tv(s->st.retry_at - now);
 	evtimer_add(s->retry, &tv);
 }
 
@@ -115,42 +109,27 @@ on_time(redisAsyncContext *ctx, void *r, void *priv)
 	}
 }
 
-/* on_ready - reply of the handshake's last command (PING) */
-static void
-on_ready(redisAsyncContext *ctx, void *r, void *priv)
-{
-	struct store *s = priv;
-	redisReply *reply = r;
-
-	if (reply == NULL || s->ctx != ctx)
-		return;
-	if (reply->type != REDIS_REPLY_STATUS) {
-		str_lcpy(s->why,
-		    reply->type == REDIS_REPLY_ERROR ? reply->str
-		                                     : "unexpected PING reply",
-		    sizeof(s->why));
-		store_drop(s, s->why);
-		return;
-	}
-	evtimer_del(s->connect_to);
-	s->state = ST_UP;
-	s->backoff_ms = BACKOFF_MIN_MS;
-	s->logged_down = false;
-	log_info("redis: up (server=%s db=%d)", s->conf->redis.server,
-	    s->conf->redis.db);
-}
-
-/* on_handshake - AUTH/SELECT replies: an error means a config problem */
+/* on_handshake - a reply of the handshake (common/rconn.h); the last
+ * one (PING) makes the connection usable */
 static void
 on_handshake(redisAsyncContext *ctx, void *r, void *priv)
 {
-	struct store *s = priv;
-	redisReply *reply = r;
+	const struct rconn_cmd *cmd = priv;
+	struct store *s = ctx->data;
+	char msg[RCONN_MSG_MAX];
 
-	if (reply == NULL || s->ctx != ctx || reply->type != REDIS_REPLY_ERROR)
+	if (r == NULL || s == NULL || s->ctx != ctx)
 		return;
-	snprintf(s->why, sizeof(s->why), "handshake: %.100s", reply->str);
-	store_drop(s, s->why);
+	if (rconn_handshake_reply(cmd, r, s->why, sizeof(s->why)) == -1) {
+		store_drop(s, s->why);
+		return;
+	}
+	if (cmd->step != RCONN_PING)
+		return;
+	evtimer_del(s->connect_to);
+	s->state = ST_UP;
+	if (rconn_went_up(&s->st, s->conf, msg, sizeof(msg)))
+		log_info("%s", msg);
 }
 
 /* on_clock - Redis' clock once more when the last reading is old */
@@ -185,30 +164,18 @@ on_connect_timeout(evutil_socket_t fd, short ev, void *arg)
 static void
 store_connect(struct store *s)
 {
-	const char *srv = s->conf->redis.server;
-	char host[CONF_PATH_MAX], dbs[16];
-	long long port;
-	const char *colon;
+	struct rconn_addr a;
 	redisAsyncContext *ctx;
 	struct timeval tv;
+	int i;
 
-	if (strncmp(srv, "unix:", 5) == 0) {
-		ctx = redisAsyncConnectUnix(srv + 5);
-	} else {
-		colon = strrchr(srv, ':');
-		if (colon == NULL || (size_t)(colon - srv) >= sizeof(host) ||
-		    str_tonum(colon + 1, 1, 65535, &port) == -1) {
-			store_drop(s, "bad server address");
-			return;
-		}
-		memcpy(host, srv, (size_t)(colon - srv));
-		host[colon - srv] = '\0';
-		if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-			memmove(host, host + 1, strlen(host));
-			host[strlen(host) - 1] = '\0';
-		}
-		ctx = redisAsyncConnect(host, (int)port);
+	if (rconn_addr_parse(
+	        s->conf->redis.server, &a, s->why, sizeof(s->why)) == -1) {
+		store_drop(s, s->why);
+		return;
 	}
+	ctx = a.is_unix ? redisAsyncConnectUnix(a.host)
+	                : redisAsyncConnect(a.host, a.port);
 	if (ctx == NULL || ctx->err) {
 		str_lcpy(s->why, ctx != NULL ? ctx->errstr : "out of memory",
 		    sizeof(s->why));
@@ -223,15 +190,10 @@ store_connect(struct store *s)
 	redisLibeventAttach(ctx, s->base);
 	redisAsyncSetConnectCallback(ctx, on_connect);
 	redisAsyncSetDisconnectCallback(ctx, on_disconnect);
-	if (s->conf->redis.password[0] != '\0')
-		redisAsyncCommand(
-		    ctx, on_handshake, s, "AUTH %s", s->conf->redis.password);
-	if (s->conf->redis.db != 0) {
-		snprintf(dbs, sizeof(dbs), "%d", s->conf->redis.db);
-		redisAsyncCommand(ctx, on_handshake, s, "SELECT %s", dbs);
-	}
-	redisAsyncCommand(ctx, on_time, s, "TIME");
-	redisAsyncCommand(ctx, on_ready, s, "PING");
+	rconn_handshake_init(&s->hs, s->conf);
+	for (i = 0; i < s->hs.n; i++)
+		redisAsyncCommandArgv(ctx, on_handshake, &s->hs.cmd[i],
+		    s->hs.cmd[i].argc, s->hs.cmd[i].argv, NULL);
 	tv = ms_tv(s->conf->redis.timeout_ms * 5 < 1000
 	        ? 1000
 	        : s->conf->redis.timeout_ms * 5);
@@ -248,7 +210,7 @@ store_new(struct event_base *base, const struct conf *c)
 		return NULL;
 	s->base = base;
 	s->conf = c;
-	s->backoff_ms = BACKOFF_MIN_MS;
+	rconn_state_init(&s->st);
 	s->retry = evtimer_new(base, on_retry, s);
 	s->connect_to = evtimer_new(base, on_connect_timeout, s);
 	s->clock = event_new(base, -1, EV_PERSIST, on_clock, s);
@@ -276,8 +238,7 @@ store_reconf(struct store *s, const struct conf *c)
 		return;
 	log_info("redis: server settings changed, reconnecting");
 	evtimer_del(s->retry);
-	s->backoff_ms = BACKOFF_MIN_MS;
-	s->logged_down = true; /* the reconnect below logs "up" */
+	rconn_state_init(&s->st); /* the reconnect below logs "up" */
 	if (s->ctx != NULL) {
 		redisAsyncContext *ctx = s->ctx;
 

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * rconn - Redis server address, handshake and up/down state.
+ *
+ * Entry points: rconn_addr_parse, rconn_handshake_init,
+ * rconn_handshake_reply, rconn_state_init, rconn_went_down,
+ * rconn_went_up, rconn_may_connect. The backoff doubles from
+ * RCONN_BACKOFF_MIN_MS to RCONN_BACKOFF_MAX_MS and starts again at the
+ * minimum once a handshake completes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "clock.h"
+#include "rconn.h"
+#include "str.h"
+
+int
+rconn_addr_parse(
+    const char *srv, struct rconn_addr *a, char *why, size_t whysize)
+{
+	const char *colon, *host = srv, *end;
+	long long port;
+
+	memset(a, 0, sizeof(*a));
+	if (strncmp(srv, "unix:", 5) == 0) {
+		if (srv[5] != '/' || strlen(srv + 5) >= sizeof(a->host)) {
+			snprintf(why, whysize,
+			    "bad server address '%.100s': "
+			    "unix:/PATH",
+			    srv);
+			return -1;
+		}
+		a->is_unix = true;
+		str_lcpy(a->host, srv + 5, sizeof(a->host));
+		return 0;
+	}
+	if (srv[0] == '[') { /* [v6]:port */
+		host = srv + 1;
+		if ((end = strchr(host, ']')) == NULL || end[1] != ':')
+			goto bad;
+		colon = end + 1;
+	} else {
+		if ((colon = strrchr(srv, ':')) == NULL ||
+		    memchr(srv, ':', (size_t)(colon - srv)) != NULL)
+			goto bad; /* a bare v6 address needs its brackets */
+		end = colon;
+	}
+	if (end == host || (size_t)(end - host) >= sizeof(a->host) ||
+	    str_tonum(colon + 1, 1, 65535, &port) == -1)
+		goto bad;
+	memcpy(a->host, host, (size_t)(end - host));
+	a->host[end - host] = '\0';
+	a->port = (int)port;
+	return 0;
+bad:
+	snprintf(why, whysize,
+	    "bad server address '%.100s': HOST:PORT, [V6]:PORT or unix:/PATH",
+	    srv);
+	return -1;
+}
+
+void
+rconn_handshake_init(struct rconn_handshake *h, const struct conf *c)
+{
+	memset(h, 0, sizeof(*h));
+	if (c->redis.password[0] != '\0')
+		h->cmd[h->n++] = (struct rconn_cmd){
+		    RCONN_AUTH, 2, {"AUTH", c->redis.password, NULL}};
+	if (c->redis.db != 0) {
+		snprintf(h->db, sizeof(h->db), "%d", c->redis.db);
+		h->cmd[h->n++] = (struct rconn_cmd){
+		    RCONN_SELECT, 2, {"SELECT", h->db, NULL}};
+	}
+	h->cmd[h->n++] = (struct rconn_cmd){RCONN_TIME, 1, {"TIME"}};
+	h->cmd[h->n++] = (struct rconn_cmd){RCONN_PING, 1, {"PING"}};
+}
+
+int
+rconn_handshake_reply(
+    const struct rconn_cmd *cmd, const redisReply *r, char *why, size_t whysize)
+{
+	if (r == NULL) {
+		snprintf(why, whysize, "%s: no reply", cmd->argv[0]);
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(why, whysize, "%s: %.100s", cmd->argv[0], r->str);
+		return -1;
+	}
+	switch (cmd->step) {
+	case RCONN_TIME:
+		if (clock_learn(r) == -1) {
+			snprintf(why, whysize, "unexpected TIME reply");
+			return -1;
+		}
+		return 0;
+	case RCONN_PING:
+		if (r->type != REDIS_REPLY_STATUS) {
+			snprintf(why, whysize, "unexpected PING reply");
+			return -1;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+void
+rconn_state_init(struct rconn_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->delay_ms = RCONN_BACKOFF_MIN_MS;
+}
+
+bool
+rconn_went_down(struct rconn_state *s, const char *why, const char *server,
+    long long now, char *msg, size_t msgsize)
+{
+	bool log = s->up || !s->logged_down;
+
+	if (log)
+		snprintf(msg, msgsize,
+		    "redis: down: %.120s (server=%.100s); on_failure policy "
+		    "applies until it is back",
+		    why, server);
+	s->logged_down = true;
+	s->up = false;
+	s->retry_at = now + s->delay_ms;
+	s->delay_ms = s->delay_ms * 2 > RCONN_BACKOFF_MAX_MS
+	    ? RCONN_BACKOFF_MAX_MS
+	    : s->delay_ms * 2;
+	return log;
+}
+
+bool
+rconn_went_up(
+    struct rconn_state *s, const struct conf *c, char *msg, size_t msgsize)
+{
+	bool log = !s->up;
+
+	if (log)
+		snprintf(msg, msgsize, "redis: up (server=%.100s db=%d)",
+		    c->redis.server, c->redis.db);
+	s->up = true;
+	s->logged_down = false;
+	s->delay_ms = RCONN_BACKOFF_MIN_MS;
+	return log;
+}
+
+bool
+rconn_may_connect(const struct rconn_state *s, long long now)
+{
+	return s->up || now >= s->retry_at;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * rconn - what every Redis connection of floodgate does alike, whatever
+ * drives it (policyd's async context, the milter's blocking pool): the
+ * server address, the handshake after connect, and the up/down state
+ * with its backoff and its one log line per change.
+ *
+ * rconn_addr_parse() reads "HOST:PORT", "[V6]:PORT" and "unix:/PATH".
+ * rconn_handshake() lays out AUTH, SELECT, TIME and PING;
+ * rconn_handshake_reply() judges each reply (TIME teaches the clock).
+ * rconn_went_down() and rconn_went_up() keep the state and say whether
+ * the line they formatted is to be logged. Never logs, never connects.
+ */
+#ifndef FG_RCONN_H
+#define FG_RCONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+#include "conf.h"
+
+#define RCONN_BACKOFF_MIN_MS 100
+#define RCONN_BACKOFF_MAX_MS 5000
+#define RCONN_HANDSHAKE_MAX  4
+#define RCONN_MSG_MAX        256
+
+struct rconn_addr {
+	bool is_unix;
+	char host[CONF_PATH_MAX]; /* or the socket's path */
+	int port;
+};
+
+enum rconn_step { RCONN_AUTH, RCONN_SELECT, RCONN_TIME, RCONN_PING };
+
+struct rconn_cmd {
+	enum rconn_step step;
+	int argc;
+	const char *argv[3];
+};
+
+struct rconn_handshake {
+	int n;
+	struct rconn_cmd cmd[RCONN_HANDSHAKE_MAX];
+	char db[16];
+};
+
+struct rconn_state {
+	bool up, logged_down;
+	long long delay_ms; /* wait this long before the next connect */
+	long long retry_at; /* monotonic ms: no connect before */
+};
+
+/* rconn_addr_parse - server into a; 0, or -1 with why */
+int rconn_addr_parse(const char *server, struct rconn_addr *a, char *why,
+    size_t whysize) __attribute__((warn_unused_result));
+/* rconn_handshake_init - the commands after connect, for c's redis
+ * section (its password is borrowed: keep c alive while sending) */
+void rconn_handshake_init(struct rconn_handshake *, const struct conf *c);
+/* rconn_handshake_reply - the reply to cmd; 0, or -1 with why (the
+ * connection is not to be used) */
+int rconn_handshake_reply(const struct rconn_cmd *, const redisReply *,
+    char *why, size_t whysize) __attribute__((warn_unused_result));
+
+void rconn_state_init(struct rconn_state *);
+/* rconn_went_down - a connect, handshake or command failed at now
+ * (monotonic ms): start or lengthen the backoff; true when msg is to be
+ * logged (once per change) */
+bool rconn_went_down(struct rconn_state *, const char *why, const char *server,
+    long long now, char *msg, size_t msgsize);
+/* rconn_went_up - a handshake completed; true when msg is to be logged */
+bool rconn_went_up(
+    struct rconn_state *, const struct conf *, char *msg, size_t msgsize);
+/* rconn_may_connect - the backoff is over */
+bool rconn_may_connect(const struct rconn_state *, long long now);
+
+#endif
