@@ -68,26 +68,28 @@ account_reconf(struct account *a)
 /* account_subjects - the message's subjects: its SASL user and remote
  * client ip (their blocks), its uid (counted by the uid limits) */
 static void
-account_subjects(struct verdict *v, const struct account_msg *m)
+account_subjects(struct verdict *v, const struct origin *o)
 {
 	const struct verdict_counts n = {
-	    .messages = 1, .recipients = m->nrcpt, .bytes = m->size};
+	    .messages = 1, .recipients = o->nrcpt, .bytes = o->size};
 	char why[SUBJECT_RAW_MAX];
 
-	(void)verdict_add(v, SUBJECT_SASL, m->auth, NULL, why, sizeof(why));
-	if (m->client_counts)
+	(void)verdict_add(v, SUBJECT_SASL, o->auth, NULL, why, sizeof(why));
+	if (o->remote)
 		(void)verdict_add(
-		    v, SUBJECT_IP, m->client, NULL, why, sizeof(why));
-	(void)verdict_add(v, SUBJECT_UID, m->user,
-	    verdict_limited(v->c, SUBJECT_UID) ? &n : NULL, why, sizeof(why));
+		    v, SUBJECT_IP, o->client, NULL, why, sizeof(why));
+	if (o->uid >= 0)
+		(void)verdict_add(v, SUBJECT_UID, o->user,
+		    verdict_limited(v->c, SUBJECT_UID) ? &n : NULL, why,
+		    sizeof(why));
 }
 
 /* account_trace - XADD and ZINCRBY in one round trip; failures only logged */
 static void
-account_trace(redisContext *rc, const struct conf *c,
-    const struct account_msg *m, const char *user,
-    const struct account_verdict *v)
+account_trace(redisContext *rc, const struct conf *c, const struct origin *o,
+    const char *user, const struct account_verdict *v)
 {
+	const struct proc_info *p = o->have_proc ? &o->proc : NULL;
 	static const char *const act[] = {
 	    "accept", "hold", "tempfail", "reject"};
 	const char *argv[TRACE_ARGS];
@@ -106,29 +108,30 @@ account_trace(redisContext *rc, const struct conf *c,
 		snprintf(
 		    maxlen, sizeof(maxlen), "%lld", c->milter.trace_maxlen);
 		snprintf(key, sizeof(key), "%s" KEYS_TRACE, c->redis.prefix);
-		snprintf(uid, sizeof(uid), "%lld", m->uid);
-		snprintf(pid, sizeof(pid), "%lld", m->pid);
-		snprintf(n, sizeof(n), "%d", m->nrcpt);
-		snprintf(sz, sizeof(sz), "%lld", m->size);
+		snprintf(uid, sizeof(uid), "%lld", o->uid);
+		snprintf(pid, sizeof(pid), "%lld",
+		    p != NULL ? (long long)p->pid : 0LL);
+		snprintf(n, sizeof(n), "%d", o->nrcpt);
+		snprintf(sz, sizeof(sz), "%lld", o->size);
 		argv[argc++] = "XADD";
 		argv[argc++] = key;
 		argv[argc++] = "MAXLEN";
 		argv[argc++] = "~";
 		argv[argc++] = maxlen;
 		argv[argc++] = "*";
-		F("qid", m->qid);
-		F("host", m->host);
-		F("src", m->src);
-		F("uid", m->uid >= 0 ? uid : NULL);
+		F("qid", o->qid);
+		F("host", c->node);
+		F("src", origin_src_name(o->src));
+		F("uid", o->uid >= 0 ? uid : NULL);
 		F("user", user);
-		F("pid", m->pid > 0 ? pid : NULL);
-		F("exe", m->exe);
-		F("cwd", m->cwd);
-		F("script", m->script);
-		F("claimed", m->claimed);
-		F("auth", m->auth);
-		F("sender", m->sender);
-		F("client", m->client);
+		F("pid", p != NULL && p->pid > 0 ? pid : NULL);
+		F("exe", p != NULL ? p->exe : NULL);
+		F("cwd", p != NULL ? p->cwd : NULL);
+		F("script", p != NULL ? p->script : NULL);
+		F("claimed", o->claimed);
+		F("auth", o->auth);
+		F("sender", o->sender);
+		F("client", o->client);
 		F("rcpts", n);
 		F("size", sz);
 		F("action", act[v->act]);
@@ -140,8 +143,8 @@ account_trace(redisContext *rc, const struct conf *c,
 	if (user[0] != '\0' &&
 	    subject_key(key, sizeof(key), c->redis.prefix, SUBJECT_UID, user,
 	        KEYS_SCRIPTS) == 0) {
-		if (redisAppendCommand(rc, "ZINCRBY %s 1 %s", key, m->label) ==
-		    REDIS_OK)
+		if (redisAppendCommand(rc, "ZINCRBY %s 1 %s", key,
+		        origin_label(o)) == REDIS_OK)
 			sent++;
 		if (redisAppendCommand(rc, "EXPIRE %s %s", key, SCRIPTS_TTL) ==
 		    REDIS_OK)
@@ -157,8 +160,8 @@ account_trace(redisContext *rc, const struct conf *c,
 }
 
 void
-account_message(struct account *a, const struct conf *c,
-    const struct account_msg *m, struct account_verdict *av)
+account_message(struct account *a, const struct conf *c, const struct origin *o,
+    struct account_verdict *av)
 {
 	struct verdict v;
 	struct verdict_decision d;
@@ -169,7 +172,7 @@ account_message(struct account *a, const struct conf *c,
 
 	memset(av, 0, sizeof(*av));
 	verdict_init(&v, c, "milter");
-	account_subjects(&v, m);
+	account_subjects(&v, o);
 	pc = pool_get(a->pool, c); /* the trace needs it too */
 	if (pc == NULL)
 		for (i = 0; i < v.n; i++)
@@ -182,7 +185,7 @@ account_message(struct account *a, const struct conf *c,
 	verdict_decide(&v, &d);
 	for (i = 0; i < v.n; i++)
 		if (verdict_block_line(&v, i, line, sizeof(line)))
-			log_info("%s qid=%s", line, m->qid);
+			log_info("%s qid=%s", line, o->qid);
 	av->act = d.mact;
 	av->blocked = d.kind == VERDICT_BLOCKED;
 	av->degraded = d.degraded;
@@ -190,7 +193,7 @@ account_message(struct account *a, const struct conf *c,
 		str_lcpy(av->rule, v.sub[d.sub].res.rule, sizeof(av->rule));
 	verdict_why(&v, &d, av->why, sizeof(av->why));
 	if (!d.enforced && av->act != CONF_MACT_ACCEPT) {
-		log_info("dryrun=1 qid=%s would %s: %s", m->qid,
+		log_info("dryrun=1 qid=%s would %s: %s", o->qid,
 		    av->blocked ? "block" : "limit", av->why);
 		av->act = CONF_MACT_ACCEPT;
 	}
@@ -203,7 +206,7 @@ account_message(struct account *a, const struct conf *c,
 		for (i = 0, uid = ""; i < v.n; i++)
 			if (v.sub[i].req.type == SUBJECT_UID)
 				uid = v.sub[i].req.value;
-		account_trace(pc->c, c, m, uid, av);
+		account_trace(pc->c, c, o, uid, av);
 		pool_put(a->pool, pc, pc->c->err == 0);
 	}
 	verdict_free(&v);

@@ -14,20 +14,9 @@
 #include <stdbool.h>
 
 #include "conf.h"
+#include "origin.h"
 
 struct account;
-
-struct account_msg {
-	const char *qid, *host, *src;
-	long long uid;    /* -1: unknown */
-	const char *user; /* uid subject value ("" none) */
-	long long pid;
-	const char *exe, *cwd, *script, *claimed, *auth, *sender, *client;
-	const char *label;  /* the member of the uid's scripts ZSET */
-	bool client_counts; /* client is a remote address (ip subject) */
-	int nrcpt;
-	long long size;
-};
 
 struct account_verdict {
 	enum conf_mact act; /* CONF_MACT_ACCEPT: let it pass */
@@ -39,9 +28,10 @@ struct account_verdict {
 
 struct account *account_new(void);
 void account_free(struct account *);
-/* account_message - decide, count and trace one message */
+/* account_message - decide, count and trace one message of origin o
+ * (origin_eom done) */
 void account_message(struct account *, const struct conf *,
-    const struct account_msg *, struct account_verdict *);
+    const struct origin *o, struct account_verdict *);
 /* account_reconf - the set of limits may have changed */
 void account_reconf(struct account *);
 

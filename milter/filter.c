@@ -32,19 +32,8 @@
 
 struct fconn {
 	unsigned long steps; /* negotiated SMFIP_ flags */
-	struct origin conn;  /* learnt at connect */
-	bool sendmail;       /* a non-SMTP submission */
-	bool remote;         /* client is not a local address */
-	char client[INET6_ADDRSTRLEN];
-
-	/* the current message */
-	char qid[40];
-	char sender[TEXT_MAX];
-	char auth[TEXT_MAX];
+	struct origin o;     /* the connection's, and its current message's */
 	char msgid[TEXT_MAX];
-	char claimed[STAMP_VALUE_MAX + 1];
-	int nrcpt;
-	long long size;
 	int nstamps;
 	char *stamps[STAMPS_MAX]; /* values, kept when verify is on */
 };
@@ -53,8 +42,9 @@ static struct account *filter_acct;
 
 static const char *const mact_name[] = {"accept", "hold", "tempfail", "reject"};
 
+/* filter_reset - forget the message's stamps and Message-ID */
 static void
-msg_reset(struct fconn *fc)
+filter_reset(struct fconn *fc)
 {
 	int i;
 
@@ -62,24 +52,21 @@ msg_reset(struct fconn *fc)
 		free(fc->stamps[i]);
 		fc->stamps[i] = NULL;
 	}
-	fc->qid[0] = fc->sender[0] = fc->auth[0] = fc->msgid[0] = '\0';
-	fc->claimed[0] = '\0';
-	fc->nrcpt = 0;
-	fc->size = 0;
+	fc->msgid[0] = '\0';
 	fc->nstamps = 0;
 }
 
-/* answer - CONTINUE, or no answer where the MTA agreed to none */
+/* filter_answer - CONTINUE, or no answer where the MTA agreed to none */
 static sfsistat
-answer(const struct fconn *fc, unsigned long noreply)
+filter_answer(const struct fconn *fc, unsigned long noreply)
 {
 	return fc != NULL && (fc->steps & noreply) != 0 ? SMFIS_NOREPLY
 	                                                : SMFIS_CONTINUE;
 }
 
-/* copy_text - a bounded copy of untrusted text without line breaks */
+/* filter_text - a bounded copy of untrusted text without line breaks */
 static void
-copy_text(char *dst, size_t size, const char *src)
+filter_text(char *dst, size_t size, const char *src)
 {
 	if (src == NULL) {
 		dst[0] = '\0';
@@ -124,7 +111,6 @@ fi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
 	struct fconn *fc = smfi_getpriv(ctx);
 	struct mconf *m;
-	int port = -1;
 
 	(void)hostname;
 	if (fc == NULL && (fc = calloc(1, sizeof(*fc))) == NULL) {
@@ -132,36 +118,14 @@ fi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		return SMFIS_ACCEPT; /* never lose mail over the stamp */
 	}
 	smfi_setpriv(ctx, fc);
-	fc->conn.uid = -1;
-	if (sa != NULL && sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-
-		port = ntohs(sin->sin_port);
-		inet_ntop(
-		    AF_INET, &sin->sin_addr, fc->client, sizeof(fc->client));
-	} else if (sa != NULL && sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-		port = ntohs(s6->sin6_port);
-		inet_ntop(
-		    AF_INET6, &s6->sin6_addr, fc->client, sizeof(fc->client));
-	}
-	if (port == 0 && strncmp(fc->client, "127.", 4) == 0) {
-		fc->sendmail = true; /* attributed at end-of-message */
-		fc->conn.src = STAMP_SRC_SENDMAIL;
-		return SMFIS_CONTINUE;
-	}
-	if ((m = mconf_get()) == NULL)
-		return SMFIS_CONTINUE;
-	origin_connect(&fc->conn, port > 0 ? sa : NULL,
-	    smfi_getsymval(ctx, "{daemon_addr}"),
+	m = mconf_get();
+	origin_connect(&fc->o, sa, smfi_getsymval(ctx, "{daemon_addr}"),
 	    smfi_getsymval(ctx, "{daemon_port}"),
-	    (int)m->c->milter.proc_budget_ms);
+	    m != NULL ? (int)m->c->milter.proc_budget_ms : 0);
 	mconf_put(m);
-	fc->remote = fc->conn.src == STAMP_SRC_REMOTE && fc->client[0] != '\0';
-	if (fc->conn.unattributed)
+	if (fc->o.unattributed)
 		log_warnx("client %s: local connection not attributed: %s",
-		    fc->client, fc->conn.why);
+		    fc->o.client, fc->o.why);
 	return SMFIS_CONTINUE;
 }
 
@@ -169,22 +133,13 @@ static sfsistat
 fi_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct fconn *fc = smfi_getpriv(ctx);
-	const char *s = argv != NULL ? argv[0] : NULL;
-	size_t n;
 
 	if (fc == NULL)
 		return SMFIS_CONTINUE;
-	msg_reset(fc);
-	if (s != NULL && s[0] == '<')
-		s++;
-	copy_text(fc->sender, sizeof(fc->sender), s);
-	n = strlen(fc->sender);
-	if (n > 0 && fc->sender[n - 1] == '>')
-		fc->sender[n - 1] = '\0';
-	copy_text(
-	    fc->auth, sizeof(fc->auth), smfi_getsymval(ctx, "{auth_authen}"));
-	copy_text(fc->qid, sizeof(fc->qid), smfi_getsymval(ctx, "i"));
-	return answer(fc, SMFIP_NR_MAIL);
+	filter_reset(fc);
+	origin_envfrom(&fc->o, argv != NULL ? argv[0] : NULL,
+	    smfi_getsymval(ctx, "{auth_authen}"), smfi_getsymval(ctx, "i"));
+	return filter_answer(fc, SMFIP_NR_MAIL);
 }
 
 static sfsistat
@@ -194,8 +149,8 @@ fi_envrcpt(SMFICTX *ctx, char **argv)
 
 	(void)argv;
 	if (fc != NULL)
-		fc->nrcpt++;
-	return answer(fc, SMFIP_NR_RCPT);
+		origin_rcpt(&fc->o);
+	return filter_answer(fc, SMFIP_NR_RCPT);
 }
 
 static sfsistat
@@ -204,18 +159,15 @@ fi_header(SMFICTX *ctx, char *name, char *value)
 	struct fconn *fc = smfi_getpriv(ctx);
 
 	if (fc == NULL || name == NULL || value == NULL)
-		return answer(fc, SMFIP_NR_HDR);
-	fc->size += (long long)(strlen(name) + strlen(value) + 3);
+		return filter_answer(fc, SMFIP_NR_HDR);
+	origin_header(&fc->o, name, value);
 	if (strcasecmp(name, STAMP_HEADER) == 0) {
 		if (fc->nstamps < STAMPS_MAX && strlen(value) < STAMP_MAX)
 			fc->stamps[fc->nstamps] = strdup(value);
 		fc->nstamps++;
-	} else if (strcasecmp(name, "X-PHP-Originating-Script") == 0 &&
-	    fc->claimed[0] == '\0')
-		copy_text(fc->claimed, sizeof(fc->claimed), value);
-	else if (strcasecmp(name, "Message-ID") == 0 && fc->msgid[0] == '\0')
-		copy_text(fc->msgid, sizeof(fc->msgid), value);
-	return answer(fc, SMFIP_NR_HDR);
+	} else if (strcasecmp(name, "Message-ID") == 0 && fc->msgid[0] == '\0')
+		filter_text(fc->msgid, sizeof(fc->msgid), value);
+	return filter_answer(fc, SMFIP_NR_HDR);
 }
 
 static sfsistat
@@ -225,14 +177,14 @@ fi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 
 	(void)chunk;
 	if (fc != NULL)
-		fc->size += (long long)len;
+		origin_body(&fc->o, len);
 	return SMFIS_CONTINUE;
 }
 
-/* strip_stamps - delete incoming stamps, highest index first (indexes
+/* filter_strip - delete incoming stamps, highest index first (indexes
  * shift otherwise); with verify on, the ones that verify stay */
 static int
-strip_stamps(SMFICTX *ctx, struct fconn *fc, const struct mconf *m)
+filter_strip(SMFICTX *ctx, struct fconn *fc, const struct mconf *m)
 {
 	int i, removed = 0;
 
@@ -240,7 +192,7 @@ strip_stamps(SMFICTX *ctx, struct fconn *fc, const struct mconf *m)
 		if (m->c->milter.verify && i <= STAMPS_MAX &&
 		    fc->stamps[i - 1] != NULL &&
 		    stamp_verify(fc->stamps[i - 1], m->keys, m->nkeys,
-		        fc->msgid, fc->sender))
+		        fc->msgid, fc->o.sender))
 			continue;
 		if (smfi_chgheader(ctx, STAMP_HEADER, i, NULL) == MI_SUCCESS)
 			removed++;
@@ -248,39 +200,25 @@ strip_stamps(SMFICTX *ctx, struct fconn *fc, const struct mconf *m)
 	return removed;
 }
 
-/* stamp - the header describing o; 0 or -1 */
+/* filter_stamp - the header describing o; 0 or -1 */
 static int
-stamp(SMFICTX *ctx, struct fconn *fc, const struct mconf *m,
+filter_stamp(SMFICTX *ctx, const struct fconn *fc, const struct mconf *m,
     const struct origin *o)
 {
-	struct stamp st = {.host = m->c->node,
-	    .src = o->src,
-	    .uid = o->uid,
-	    .user = o->uid >= 0 ? o->user : NULL,
-	    .pid = -1,
-	    .claimed = fc->claimed,
-	    .auth = fc->auth,
-	    .qid = fc->qid,
-	    .t = (long long)time(NULL)};
 	char value[STAMP_MAX];
 
-	if (o->have_proc) {
-		st.pid = o->proc.pid;
-		st.exe = o->proc.exe;
-		st.cwd = o->proc.cwd;
-		st.script = o->proc.script;
-	}
-	if (stamp_format(value, sizeof(value), &st, m->c->milter.opaque,
-	        m->nkeys > 0 ? &m->keys[0] : NULL, fc->msgid, fc->sender) == -1)
+	if (stamp_format(value, sizeof(value), o, m->c->node,
+	        (long long)time(NULL), m->c->milter.opaque,
+	        m->nkeys > 0 ? &m->keys[0] : NULL, fc->msgid) == -1)
 		return -1;
 	return smfi_insheader(ctx, 0, STAMP_HEADER, value) == MI_SUCCESS ? 0
 	                                                                 : -1;
 }
 
-/* log_message - the one line per message, keyed by queue id */
+/* filter_log - the one line per message, keyed by queue id */
 static void
-log_message(const struct fconn *fc, const struct origin *o,
-    const struct account_verdict *v, enum conf_mact act, int removed)
+filter_log(const struct origin *o, const struct account_verdict *v,
+    enum conf_mact act, int removed)
 {
 	char exe[160], cwd[160], script[160], claimed[160], sender[160],
 	    auth[160], why[200];
@@ -290,90 +228,52 @@ log_message(const struct fconn *fc, const struct origin *o,
 	str_escape(cwd, sizeof(cwd), p ? p->cwd : "", strlen(p ? p->cwd : ""));
 	str_escape(script, sizeof(script), p ? p->script : "",
 	    strlen(p ? p->script : ""));
-	str_escape(claimed, sizeof(claimed), fc->claimed, strlen(fc->claimed));
-	str_escape(sender, sizeof(sender), fc->sender, strlen(fc->sender));
-	str_escape(auth, sizeof(auth), fc->auth, strlen(fc->auth));
+	str_escape(claimed, sizeof(claimed), o->claimed, strlen(o->claimed));
+	str_escape(sender, sizeof(sender), o->sender, strlen(o->sender));
+	str_escape(auth, sizeof(auth), o->auth, strlen(o->auth));
 	str_escape(why, sizeof(why), v->why, strlen(v->why));
 	log_info("qid=%s src=%s uid=%lld user=%s how=%s pid=%d exe=\"%s\" "
 	         "cwd=\"%s\" script=\"%s\" claimed=\"%s\" auth=\"%s\" "
 	         "sender=\"%s\" client=%s rcpts=%d size=%lld "
 	         "stamps_removed=%d action=%s%s rule=%s why=\"%s\"",
-	    fc->qid[0] ? fc->qid : "-", stamp_src_name(o->src), o->uid,
+	    o->qid[0] ? o->qid : "-", origin_src_name(o->src), o->uid,
 	    o->uid >= 0 ? o->user : "-", o->uid_how ? o->uid_how : "-",
 	    p ? (int)p->pid : 0, exe, cwd, script, claimed, auth, sender,
-	    fc->client[0] ? fc->client : "-", fc->nrcpt, fc->size, removed,
+	    o->client[0] ? o->client : "-", o->nrcpt, o->size, removed,
 	    mact_name[act], v->degraded ? " degraded=1" : "",
 	    v->rule[0] ? v->rule : "-", why);
 }
 
-static sfsistat
-fi_eom(SMFICTX *ctx)
+/* filter_action - the verdict's action, or on_unattributed for a local
+ * SMTP client nobody could be found for; a local submission is held,
+ * never rejected (a non-SMTP reject bounces) */
+static enum conf_mact
+filter_action(
+    const struct conf *c, const struct origin *o, struct account_verdict *v)
 {
-	struct fconn *fc = smfi_getpriv(ctx);
-	struct account_verdict v;
-	struct account_msg am;
-	struct origin o;
-	enum conf_mact act;
-	struct mconf *m;
-	char cscript[STAMP_VALUE_MAX + 1];
-	int removed;
+	enum conf_mact act = v->act;
 
-	if (fc == NULL || (m = mconf_get()) == NULL)
-		return SMFIS_CONTINUE;
-	if (fc->qid[0] == '\0')
-		copy_text(fc->qid, sizeof(fc->qid), smfi_getsymval(ctx, "i"));
-	o = fc->conn;
-	if (fc->sendmail) {
-		origin_sendmail(&o, fc->qid);
-		if (o.unattributed)
-			log_warnx("qid=%s: sendmail submission not "
-			          "attributed: %s",
-			    fc->qid, o.why);
+	if (act == CONF_MACT_ACCEPT && o->unattributed &&
+	    o->src != ORIGIN_SENDMAIL) {
+		act = c->milter.on_unattributed;
+		snprintf(v->why, sizeof(v->why), "unattributed: %s", o->why);
 	}
-	if (fc->auth[0] != '\0' && o.src == STAMP_SRC_REMOTE)
-		o.src = STAMP_SRC_AUTH;
-	removed = strip_stamps(ctx, fc, m);
-	if (stamp(ctx, fc, m, &o) == -1)
-		log_warnx("qid=%s: could not add the stamp", fc->qid);
+	if (act == CONF_MACT_REJECT && o->src == ORIGIN_SENDMAIL)
+		act = CONF_MACT_HOLD;
+	return act;
+}
 
-	origin_claimed_script(fc->claimed, cscript, sizeof(cscript));
-	memset(&am, 0, sizeof(am));
-	am.qid = fc->qid;
-	am.host = m->c->node;
-	am.src = stamp_src_name(o.src);
-	am.uid = o.uid;
-	am.user = o.uid >= 0 ? o.user : "";
-	am.pid = o.have_proc ? o.proc.pid : -1;
-	am.exe = o.have_proc ? o.proc.exe : "";
-	am.cwd = o.have_proc ? o.proc.cwd : "";
-	am.script = o.have_proc ? o.proc.script : "";
-	am.claimed = fc->claimed;
-	am.label = am.script[0] ? am.script
-	    : cscript[0]        ? cscript
-	    : am.exe[0]         ? am.exe
-	                        : am.src;
-	am.auth = fc->auth;
-	am.sender = fc->sender;
-	am.client = fc->client;
-	am.client_counts = fc->remote;
-	am.nrcpt = fc->nrcpt;
-	am.size = fc->size;
-	account_message(filter_acct, m->c, &am, &v);
-	act = v.act;
-	if (act == CONF_MACT_ACCEPT && o.unattributed && !fc->sendmail) {
-		act = m->c->milter.on_unattributed;
-		snprintf(v.why, sizeof(v.why), "unattributed: %s", o.why);
-	}
-	if (act == CONF_MACT_REJECT && fc->sendmail)
-		act = CONF_MACT_HOLD; /* a non-SMTP reject bounces */
-	log_message(fc, &o, &v, act, removed);
-	mconf_put(m);
+/* filter_reply - what libmilter is told of act */
+static sfsistat
+filter_reply(SMFICTX *ctx, const struct origin *o,
+    const struct account_verdict *v, enum conf_mact act)
+{
 	switch (act) {
 	case CONF_MACT_HOLD:
-		/* Postfix drops the reason: the log line above has it */
-		if (smfi_quarantine(ctx, v.why[0] ? v.why : "floodgate") !=
-		    MI_SUCCESS)
-			log_warnx("qid=%s: quarantine failed", fc->qid);
+		/* Postfix drops the reason: the log line has it */
+		if (smfi_quarantine(ctx,
+		        v->why[0] ? (char *)v->why : "floodgate") != MI_SUCCESS)
+			log_warnx("qid=%s: quarantine failed", o->qid);
 		return SMFIS_CONTINUE;
 	case CONF_MACT_TEMPFAIL:
 		smfi_setreply(ctx, "451", "4.7.1",
@@ -381,13 +281,40 @@ fi_eom(SMFICTX *ctx)
 		return SMFIS_TEMPFAIL;
 	case CONF_MACT_REJECT:
 		smfi_setreply(ctx, "550", "5.7.1",
-		    v.blocked ? "Sending suspended for abuse, contact your "
-		                "administrator"
-		              : "Sending rate limit exceeded");
+		    v->blocked ? "Sending suspended for abuse, contact your "
+		                 "administrator"
+		               : "Sending rate limit exceeded");
 		return SMFIS_REJECT;
 	default:
 		return SMFIS_CONTINUE;
 	}
+}
+
+static sfsistat
+fi_eom(SMFICTX *ctx)
+{
+	struct fconn *fc = smfi_getpriv(ctx);
+	struct account_verdict v;
+	enum conf_mact act;
+	struct mconf *m;
+	struct origin o;
+	int removed;
+
+	if (fc == NULL || (m = mconf_get()) == NULL)
+		return SMFIS_CONTINUE;
+	o = fc->o; /* the connection's facts stay for its next message */
+	origin_eom(&o, smfi_getsymval(ctx, "i"));
+	if (o.src == ORIGIN_SENDMAIL && o.unattributed)
+		log_warnx("qid=%s: sendmail submission not attributed: %s",
+		    o.qid, o.why);
+	removed = filter_strip(ctx, fc, m);
+	if (filter_stamp(ctx, fc, m, &o) == -1)
+		log_warnx("qid=%s: could not add the stamp", o.qid);
+	account_message(filter_acct, m->c, &o, &v);
+	act = filter_action(m->c, &o, &v);
+	filter_log(&o, &v, act, removed);
+	mconf_put(m);
+	return filter_reply(ctx, &o, &v, act);
 }
 
 static sfsistat
@@ -396,7 +323,7 @@ fi_abort(SMFICTX *ctx)
 	struct fconn *fc = smfi_getpriv(ctx);
 
 	if (fc != NULL)
-		msg_reset(fc);
+		filter_reset(fc);
 	return SMFIS_CONTINUE;
 }
 
@@ -406,7 +333,7 @@ fi_close(SMFICTX *ctx)
 	struct fconn *fc = smfi_getpriv(ctx);
 
 	if (fc != NULL) {
-		msg_reset(fc);
+		filter_reset(fc);
 		free(fc);
 		smfi_setpriv(ctx, NULL);
 	}

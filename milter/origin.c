@@ -2,7 +2,9 @@
 /*
  * origin - attribute a connection or a submission to a Unix user.
  *
- * Entry points: origin_connect, origin_sendmail, origin_claimed_script.
+ * Entry points: origin_connect, origin_envfrom, origin_rcpt,
+ * origin_header, origin_body, origin_eom, origin_label,
+ * origin_claimed_script, origin_src_name.
  * The sock_diag lookup must happen while the client still waits for the
  * banner (the socket is gone once it has left); the /proc and queue reads
  * go through the privileged helper. Nothing here blocks longer than the
@@ -14,6 +16,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <strings.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,9 +26,30 @@
 #include "sockdiag.h"
 #include "str.h"
 
-/* set_user - the name of o->uid, or the number when it has none */
+static const char *const origin_src_names[] = {
+    "smtp-local", "sendmail", "auth", "remote"};
+
+const char *
+origin_src_name(enum origin_src s)
+{
+	return (unsigned int)s < 4 ? origin_src_names[s] : "remote";
+}
+
+/* origin_text - a bounded copy of untrusted text without line breaks */
 static void
-set_user(struct origin *o)
+origin_text(char *dst, size_t size, const char *src)
+{
+	if (src == NULL) {
+		dst[0] = '\0';
+		return;
+	}
+	str_lcpy(dst, src, size);
+	dst[strcspn(dst, "\r\n")] = '\0';
+}
+
+/* origin_user - the name of o->uid, or the number when it has none */
+static void
+origin_user(struct origin *o)
 {
 	struct passwd pw, *res = NULL;
 	char buf[1024];
@@ -37,9 +61,9 @@ set_user(struct origin *o)
 		snprintf(o->user, sizeof(o->user), "%lld", o->uid);
 }
 
-/* server_addr - the daemon side of the connection from the macros */
+/* origin_server - the daemon side of the connection from the macros */
 static int
-server_addr(const struct sockaddr *client, const char *addr, const char *port,
+origin_server(const struct sockaddr *client, const char *addr, const char *port,
     struct sockaddr_storage *ss)
 {
 	long long p;
@@ -69,20 +93,50 @@ server_addr(const struct sockaddr *client, const char *addr, const char *port,
 	return -1;
 }
 
+/* origin_client - the client's address and port (-1: unknown) */
+static int
+origin_client(struct origin *o, const struct sockaddr *sa)
+{
+	if (sa != NULL && sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		inet_ntop(
+		    AF_INET, &sin->sin_addr, o->client, sizeof(o->client));
+		return ntohs(sin->sin_port);
+	}
+	if (sa != NULL && sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(
+		    AF_INET6, &s6->sin6_addr, o->client, sizeof(o->client));
+		return ntohs(s6->sin6_port);
+	}
+	return -1;
+}
+
 void
 origin_connect(struct origin *o, const struct sockaddr *client,
     const char *daemon_addr, const char *daemon_port, int budget_ms)
 {
 	struct sockaddr_storage server;
 	struct sockdiag_owner own;
+	int port;
 
 	memset(o, 0, sizeof(*o));
 	o->uid = -1;
-	o->src = STAMP_SRC_REMOTE;
-	if (client == NULL || !sockdiag_is_local(client))
+	o->src = ORIGIN_REMOTE;
+	port = origin_client(o, client);
+	/* Postfix's non-SMTP milter calls: attributed at end-of-message */
+	if (port == 0 && strncmp(o->client, "127.", 4) == 0) {
+		o->src = ORIGIN_SENDMAIL;
 		return;
-	o->src = STAMP_SRC_SMTP_LOCAL;
-	if (server_addr(client, daemon_addr, daemon_port, &server) == -1) {
+	}
+	if (port <= 0 || !sockdiag_is_local(client)) {
+		o->remote = o->client[0] != '\0';
+		return;
+	}
+	o->src = ORIGIN_SMTP_LOCAL;
+	if (origin_server(client, daemon_addr, daemon_port, &server) == -1) {
 		o->unattributed = true;
 		snprintf(o->why, sizeof(o->why),
 		    "no {daemon_addr}/{daemon_port} macros");
@@ -96,27 +150,89 @@ origin_connect(struct origin *o, const struct sockaddr *client,
 	}
 	o->uid = own.uid;
 	o->uid_how = "sock_diag";
-	set_user(o);
+	origin_user(o);
 	if (helper_proc(own.uid, own.inode, budget_ms, &o->proc) == 0)
 		o->have_proc = true;
 }
 
 void
+origin_envfrom(
+    struct origin *o, const char *sender, const char *auth, const char *qid)
+{
+	size_t n;
+
+	if (sender != NULL && sender[0] == '<')
+		sender++;
+	origin_text(o->sender, sizeof(o->sender), sender);
+	n = strlen(o->sender);
+	if (n > 0 && o->sender[n - 1] == '>')
+		o->sender[n - 1] = '\0';
+	origin_text(o->auth, sizeof(o->auth), auth);
+	origin_text(o->qid, sizeof(o->qid), qid);
+	o->claimed[0] = o->claimed_script[0] = '\0';
+	o->nrcpt = 0;
+	o->size = 0;
+}
+
+void
+origin_rcpt(struct origin *o)
+{
+	o->nrcpt++;
+}
+
+void
+origin_header(struct origin *o, const char *name, const char *value)
+{
+	o->size += (long long)(strlen(name) + strlen(value) + 3);
+	if (strcasecmp(name, "X-PHP-Originating-Script") == 0 &&
+	    o->claimed[0] == '\0')
+		origin_text(o->claimed, sizeof(o->claimed), value);
+}
+
+void
+origin_body(struct origin *o, size_t len)
+{
+	o->size += (long long)len;
+}
+
+/* origin_sendmail - a local submission: the uid from queue file qid */
+static void
 origin_sendmail(struct origin *o, const char *qid)
 {
 	struct qfile_origin q;
 
-	o->src = STAMP_SRC_SENDMAIL;
-	if (qid == NULL ||
+	if (qid == NULL || qid[0] == '\0' ||
 	    helper_qfile(qid, &q, o->why, sizeof(o->why)) == -1) {
-		if (qid == NULL)
+		if (qid == NULL || qid[0] == '\0')
 			snprintf(o->why, sizeof(o->why), "no queue id");
 		o->unattributed = true;
 		return;
 	}
 	o->uid = q.uid;
 	o->uid_how = "queue_file";
-	set_user(o);
+	origin_user(o);
+}
+
+void
+origin_eom(struct origin *o, const char *qid)
+{
+	if (qid != NULL && qid[0] != '\0' && o->qid[0] == '\0')
+		origin_text(o->qid, sizeof(o->qid), qid);
+	if (o->src == ORIGIN_SENDMAIL)
+		origin_sendmail(o, o->qid);
+	if (o->auth[0] != '\0' && o->src == ORIGIN_REMOTE)
+		o->src = ORIGIN_AUTH;
+	origin_claimed_script(
+	    o->claimed, o->claimed_script, sizeof(o->claimed_script));
+}
+
+const char *
+origin_label(const struct origin *o)
+{
+	return o->have_proc && o->proc.script[0] ? o->proc.script
+	    : o->claimed_script[0]               ? o->claimed_script
+	    : o->have_proc && o->proc.exe[0]     ? o->proc.exe
+	                                         : origin_src_name(o->src);
 }
 
 void

@@ -2,9 +2,8 @@
 /*
  * stamp - format, sign and verify X-Floodgate-Origin.
  *
- * Entry points: stamp_format, stamp_verify, stamp_key_load, stamp_hmac,
- * stamp_src_name. The signed text is the header's fields before b=,
- * joined with "; " (folding whitespace does not count), a newline, the
+ * Entry points: stamp_format, stamp_verify, stamp_key_load, stamp_hmac.
+ * The signed text is the header's fields before b=, joined with "; " (folding whitespace does not count), a newline, the
  * trimmed Message-ID, a newline and the envelope sender. Opaque stamps
  * carry u=, the first 8 bytes of HMAC(key, "uid:N") in hex, instead of
  * names and paths.
@@ -26,15 +25,6 @@
 #define FIELDS_MAX 20
 #define FOLD_AT    78
 #define HDR_LEN    (sizeof(STAMP_HEADER) + 1) /* "X-Floodgate-Origin: " */
-
-static const char *const src_names[] = {
-    "smtp-local", "sendmail", "auth", "remote"};
-
-const char *
-stamp_src_name(enum stamp_src s)
-{
-	return (unsigned int)s < 4 ? src_names[s] : "remote";
-}
 
 int
 stamp_hmac(const unsigned char *key, size_t keylen, const void *msg, size_t len,
@@ -123,9 +113,10 @@ mac_b64(const struct stamp_key *k, char fields[][STAMP_VALUE_MAX + 16], int n,
 }
 
 int
-stamp_format(char *out, size_t size, const struct stamp *s, bool opaque,
-    const struct stamp_key *k, const char *msgid, const char *sender)
+stamp_format(char *out, size_t size, const struct origin *o, const char *host,
+    long long t, bool opaque, const struct stamp_key *k, const char *msgid)
 {
+	const struct proc_info *p = o->have_proc ? &o->proc : NULL;
 	static __thread struct fields fs;
 	char num[32], b64[48], uh[17];
 	size_t len = 0, line = HDR_LEN;
@@ -133,13 +124,13 @@ stamp_format(char *out, size_t size, const struct stamp *s, bool opaque,
 
 	fs.n = 0;
 	add(&fs, "v", "1");
-	add(&fs, "h", s->host != NULL && s->host[0] ? s->host : "-");
-	add(&fs, "src", stamp_src_name(s->src));
+	add(&fs, "h", host != NULL && host[0] ? host : "-");
+	add(&fs, "src", origin_src_name(o->src));
 	if (opaque) {
-		if (s->uid >= 0 && k != NULL) {
+		if (o->uid >= 0 && k != NULL) {
 			unsigned char mac[32];
 
-			snprintf(num, sizeof(num), "uid:%lld", s->uid);
+			snprintf(num, sizeof(num), "uid:%lld", o->uid);
 			if (stamp_hmac(k->key, k->len, num, strlen(num), mac) ==
 			    -1)
 				return -1;
@@ -148,27 +139,27 @@ stamp_format(char *out, size_t size, const struct stamp *s, bool opaque,
 			add(&fs, "u", uh);
 		}
 	} else {
-		if (s->uid >= 0) {
-			snprintf(num, sizeof(num), "%lld", s->uid);
+		if (o->uid >= 0) {
+			snprintf(num, sizeof(num), "%lld", o->uid);
 			add(&fs, "uid", num);
+			add(&fs, "user", o->user);
 		}
-		add(&fs, "user", s->user);
-		if (s->pid > 0) {
-			snprintf(num, sizeof(num), "%lld", s->pid);
+		if (p != NULL && p->pid > 0) {
+			snprintf(num, sizeof(num), "%lld", (long long)p->pid);
 			add(&fs, "pid", num);
 		}
-		add(&fs, "exe", s->exe);
-		add(&fs, "cwd", s->cwd);
-		add(&fs, "script", s->script);
-		add(&fs, "claimed", s->claimed);
-		add(&fs, "auth", s->auth);
+		add(&fs, "exe", p != NULL ? p->exe : NULL);
+		add(&fs, "cwd", p != NULL ? p->cwd : NULL);
+		add(&fs, "script", p != NULL ? p->script : NULL);
+		add(&fs, "claimed", o->claimed);
+		add(&fs, "auth", o->auth);
 	}
-	add(&fs, "q", s->qid != NULL && s->qid[0] ? s->qid : "-");
-	snprintf(num, sizeof(num), "%lld", s->t);
+	add(&fs, "q", o->qid[0] ? o->qid : "-");
+	snprintf(num, sizeof(num), "%lld", t);
 	add(&fs, "t", num);
 	if (k != NULL) {
 		add(&fs, "k", k->id);
-		if (mac_b64(k, fs.f, fs.n, msgid, sender, b64) == -1)
+		if (mac_b64(k, fs.f, fs.n, msgid, o->sender, b64) == -1)
 			return -1;
 		snprintf(fs.f[fs.n++], sizeof(fs.f[0]), "b=%s", b64);
 	}

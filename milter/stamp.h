@@ -11,31 +11,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "origin.h"
+
 #define STAMP_HEADER     "X-Floodgate-Origin"
 #define STAMP_MAX        2048 /* a formatted or accepted header value */
 #define STAMP_VALUE_MAX  200  /* one encoded field value */
 #define STAMP_KEYS_MAX   8
 #define STAMP_KEY_ID_MAX 16 /* [A-Za-z0-9_-], 1..15 chars */
-
-enum stamp_src {
-	STAMP_SRC_SMTP_LOCAL,
-	STAMP_SRC_SENDMAIL,
-	STAMP_SRC_AUTH,
-	STAMP_SRC_REMOTE,
-};
-
-struct stamp {
-	const char *host;
-	enum stamp_src src;
-	long long uid; /* -1: unknown */
-	const char *user;
-	long long pid; /* <= 0: unknown */
-	const char *exe, *cwd, *script;
-	const char *claimed; /* X-PHP-Originating-Script "uid:file" */
-	const char *auth;    /* SMTP AUTH user */
-	const char *qid;
-	long long t; /* unix seconds */
-};
 
 struct stamp_key {
 	char id[STAMP_KEY_ID_MAX];
@@ -43,11 +25,12 @@ struct stamp_key {
 	size_t len; /* 16..64 */
 };
 
-const char *stamp_src_name(enum stamp_src);
-/* stamp_format - the folded header value; key NULL: unsigned; 0 or -1 */
-int stamp_format(char *out, size_t size, const struct stamp *, bool opaque,
-    const struct stamp_key *key, const char *msgid, const char *sender)
-    __attribute__((warn_unused_result));
+/* stamp_format - the folded header value describing o (its origin, its
+ * queue id and, in the MAC, its sender), written on host at time t (unix
+ * seconds); key NULL: unsigned; 0 or -1 */
+int stamp_format(char *out, size_t size, const struct origin *o,
+    const char *host, long long t, bool opaque, const struct stamp_key *key,
+    const char *msgid) __attribute__((warn_unused_result));
 /* stamp_verify - value carries a valid b= under one of keys */
 bool stamp_verify(const char *value, const struct stamp_key *keys, int nkeys,
     const char *msgid, const char *sender);

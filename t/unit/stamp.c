@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "stamp.h"
+#include "str.h"
 #include "tap.h"
 
 static const char full_want[] =
@@ -116,49 +117,62 @@ folded_ok(const char *v)
 	return 1;
 }
 
-static const struct stamp sample = {
-    .host = "web1",
-    .src = STAMP_SRC_SMTP_LOCAL,
+static const struct origin sample = {
+    .src = ORIGIN_SMTP_LOCAL,
     .uid = 1001,
     .user = "alice",
-    .pid = 4242,
-    .exe = "/usr/bin/php8.2",
-    .cwd = "/var/www/a",
-    .script = "/var/www/a/contact.php",
+    .have_proc = true,
+    .proc = {.pid = 4242,
+        .exe = "/usr/bin/php8.2",
+        .cwd = "/var/www/a",
+        .script = "/var/www/a/contact.php"},
     .qid = "ABC123",
-    .t = 1700000000,
 };
+
+/* fmt - stamp_format of o written on web1 at 1700000000, sent by sender */
+static int
+fmt(char *out, size_t size, const struct origin *o, bool opaque,
+    const struct stamp_key *k, const char *msgid, const char *sender)
+{
+	static struct origin c;
+
+	c = *o;
+	str_lcpy(c.sender, sender, sizeof(c.sender));
+	return stamp_format(
+	    out, size, &c, "web1", 1700000000, opaque, k, msgid);
+}
 
 static void
 test_format(const struct stamp_key *k)
 {
-	char out[STAMP_MAX], flat[STAMP_MAX], big[600];
-	struct stamp s = sample;
+	char out[STAMP_MAX], flat[STAMP_MAX], big[PROC_PATH_MAX];
+	static struct origin s;
 
-	ok(stamp_format(out, sizeof(out), &s, false, k, " <m1@fg.test>\r\n",
+	s = sample;
+	ok(fmt(out, sizeof(out), &s, false, k, " <m1@fg.test>\r\n",
 	       "alice@fg.test") == 0,
 	    "full stamp formatted");
 	unfold(out, flat);
 	is_str(flat, full_want, "full stamp: fields and MAC as computed apart");
 	ok(strchr(out, '\n') != NULL && folded_ok(out),
 	    "folded with newline-tab, no line over 78");
-	ok(stamp_format(out, sizeof(out), &s, true, k, "<m1@fg.test>",
+	ok(fmt(out, sizeof(out), &s, true, k, "<m1@fg.test>",
 	       "alice@fg.test") == 0,
 	    "opaque stamp formatted");
 	unfold(out, flat);
 	is_str(
 	    flat, opaque_want, "opaque: a keyed uid hash, no names or paths");
-	ok(stamp_format(out, sizeof(out), &s, false, NULL, "", "") == 0 &&
+	ok(fmt(out, sizeof(out), &s, false, NULL, "", "") == 0 &&
 	        strstr(out, "k=") == NULL && strstr(out, "b=") == NULL,
 	    "without a key: unsigned");
-	ok(stamp_format(out, sizeof(out), &s, true, NULL, "", "") == 0 &&
+	ok(fmt(out, sizeof(out), &s, true, NULL, "", "") == 0 &&
 	        strstr(out, "u=") == NULL && strstr(out, "uid=") == NULL,
 	    "opaque without a key: no uid at all");
 
-	s.user = "a; uid=0";
-	s.exe = "/bin/x\r\nX-Evil: 1";
-	s.cwd = "\"q\"\\%";
-	ok(stamp_format(out, sizeof(out), &s, false, k, "", "") == 0,
+	str_lcpy(s.user, "a; uid=0", sizeof(s.user));
+	str_lcpy(s.proc.exe, "/bin/x\r\nX-Evil: 1", sizeof(s.proc.exe));
+	str_lcpy(s.proc.cwd, "\"q\"\\%", sizeof(s.proc.cwd));
+	ok(fmt(out, sizeof(out), &s, false, k, "", "") == 0,
 	    "hostile values formatted");
 	unfold(out, flat);
 	ok(strstr(flat, "user=a%3B%20uid%3D0;") != NULL,
@@ -170,9 +184,9 @@ test_format(const struct stamp_key *k)
 	    "quotes, backslash and %% encoded");
 	memset(big, '%', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	s.script = big;
-	ok(stamp_format(out, sizeof(out), &s, false, k, "", "") == 0,
-	    "a 600-byte value formatted");
+	str_lcpy(s.proc.script, big, sizeof(s.proc.script));
+	ok(fmt(out, sizeof(out), &s, false, k, "", "") == 0,
+	    "a %zu-byte value formatted", sizeof(big) - 1);
 	unfold(out, flat);
 	ok(strstr(flat, "script=%25") != NULL &&
 	        strlen(strstr(flat, "script=")) -
@@ -182,7 +196,7 @@ test_format(const struct stamp_key *k)
 	ok(strstr(out, ";\n\tscript=%25") != NULL &&
 	        strstr(out, "%25;\n\tq=") != NULL,
 	    "an overlong field stands on a line of its own");
-	ok(stamp_format(out, 64, &sample, false, k, "", "") == -1,
+	ok(fmt(out, 64, &sample, false, k, "", "") == -1,
 	    "a too small buffer is an error, not a cut stamp");
 }
 
@@ -193,8 +207,7 @@ test_verify(const struct stamp_key *keys)
 	const char *mid = "<m1@fg.test>", *snd = "alice@fg.test";
 	size_t i, j, n, fails = 0;
 
-	if (stamp_format(
-	        out, sizeof(out), &sample, false, &keys[0], mid, snd) != 0)
+	if (fmt(out, sizeof(out), &sample, false, &keys[0], mid, snd) != 0)
 		exit(1);
 	ok(stamp_verify(out, keys, 1, mid, snd), "a stamp verifies");
 	ok(stamp_verify(out, keys, 1, "  <m1@fg.test>  ", snd),
