@@ -112,6 +112,9 @@ static const struct {
     {"milter {\n  trace_maxlen = -1\n}\n", 2, "trace_maxlen"},
     {"milter {\n  proc_budget = 2s\n}\n", 2, "proc_budget"},
     {"milter {\n  proc_budget = 0\n}\n", 2, "proc_budget"},
+    /* the loader's option (confopts.c) is out of any file's reach */
+    {"\"floodgate|loader\" = \"x\"\n", 1, "floodgate"},
+    {"redis {\n  \"floodgate|loader\" = \"x\"\n}\n", 2, "floodgate"},
 };
 
 /*
