@@ -2,10 +2,10 @@
 /*
  * conf - load floodgate.conf into a struct conf the caller owns.
  *
- * Entry points: conf_load, conf_free, conf_limit_find, conf_exempt_user.
- * libconfuse parses with the tree confopts derives from the schema rows,
- * and confcheck validates while it parses, so every bad value is reported
- * as file:line: message. Then one loop over the rows
+ * Entry points: conf_load, conf_free, conf_limit_find, conf_exempt_user,
+ * conf_restart_needed. libconfuse parses with the tree confopts derives
+ * from the schema rows, and confcheck validates while it parses, so every
+ * bad value is reported as file:line: message. Then one loop over the rows
  * copies each option to where its row says; only what spans options is
  * code here (a limit's inherited values, node's fallback to the host
  * name). Never logs; the first error is written to the caller's buffer.
@@ -335,4 +335,32 @@ conf_exempt_user(const struct conf *c, const char *user)
 		if (strcmp(c->exempt_users[i], user) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * conf_restart_needed - the options of section that differ between old and
+ * new but that a reload does not apply, as "listen, user" in names;
+ * returns how many.
+ */
+int
+conf_restart_needed(const struct conf *old, const struct conf *new,
+    const char *section, char *names, size_t size)
+{
+	const struct confschema_row *r;
+	const char *o = (const char *)old, *n = (const char *)new;
+	int count = 0;
+
+	names[0] = '\0';
+	for (r = confschema_rows(); r->name != NULL; r++) {
+		if (r->reload || strcmp(r->section, section) != 0)
+			continue;
+		/* calloc'd: the bytes after a string's NUL are zeroes */
+		if (memcmp(o + r->offset, n + r->offset, r->size) == 0 &&
+		    (r->count == 0 ||
+		        memcmp(o + r->count, n + r->count, sizeof(int)) == 0))
+			continue;
+		snprintf(names + strlen(names), size - strlen(names), "%s%s",
+		    count++ > 0 ? ", " : "", r->name);
+	}
+	return count;
 }

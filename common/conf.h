@@ -118,5 +118,9 @@ struct conf *conf_load(const char *path, char *err, size_t errsize)
 void conf_free(struct conf *);
 const struct conf_limit *conf_limit_find(const struct conf *, const char *);
 bool conf_exempt_user(const struct conf *, const char *normalised);
+/* conf_restart_needed - section's options (not "limit") that differ but
+ * that a reload does not apply, as "listen, user"; returns how many */
+int conf_restart_needed(const struct conf *old, const struct conf *new,
+    const char *section, char *names, size_t size);
 
 #endif

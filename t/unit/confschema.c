@@ -331,6 +331,36 @@ stored(void)
 	}
 }
 
+/* restart - conf_restart_needed names the changed options a reload does
+ * not apply, and only those */
+static void
+restart(void)
+{
+	char err[CONF_ERR_MAX], names[128];
+	struct conf *a =
+	    load("policyd {\n  user = \"a\"\n}\n", err, sizeof(err));
+	struct conf *b =
+	    load("policyd {\n  user = \"b\"\n  listen = {\"unix:/run/p\"}\n"
+	         "  stats_interval = 1\n}\nmilter {\n  user = \"b\"\n}\n",
+	        err, sizeof(err));
+
+	if (!ok(a != NULL && b != NULL, "two configs load (%s)", err))
+		goto out;
+	is_int(conf_restart_needed(a, b, "policyd", names, sizeof(names)), 2,
+	    "two policyd options need a restart");
+	is_str(names, "listen, user", "listen and user (not stats_interval)");
+	is_int(conf_restart_needed(a, a, "policyd", names, sizeof(names)), 0,
+	    "nothing changed, nothing to restart");
+	is_str(names, "", "and no names");
+	is_int(conf_restart_needed(a, b, "milter", names, sizeof(names)), 1,
+	    "milter.user needs a restart");
+	is_int(conf_restart_needed(a, b, "", names, sizeof(names)), 0,
+	    "the top level reloads");
+out:
+	conf_free(a);
+	conf_free(b);
+}
+
 int
 main(void)
 {
@@ -343,6 +373,7 @@ main(void)
 	tree();
 	by_section();
 	stored();
+	restart();
 	unlink(path);
 	return tap_done();
 }
