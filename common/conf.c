@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * conf - the whole libconfuse schema in one place, validated while parsed.
+ * conf - load floodgate.conf into a struct conf the caller owns.
  *
  * Entry points: conf_load, conf_free, conf_limit_find, conf_exempt_user,
- * conf_option_names. The validators (confcheck.c) run while libconfuse
- * parses, so every bad value is reported as file:line: message; then the
- * tree is copied into a struct conf the caller owns. Never logs; the
- * first error is written to the caller's buffer.
+ * conf_restart_needed. libconfuse parses with the tree confopts derives
+ * from the schema rows, and confcheck validates while it parses, so every
+ * bad value is reported as file:line: message. Then one loop over the rows
+ * copies each option to where its row says; only what spans options is
+ * code here (a limit's inherited values, node's fallback to the host
+ * name). Never logs; the first error is written to the caller's buffer.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -19,392 +21,281 @@
 
 #include "conf.h"
 #include "confcheck.h"
+#include "confopts.h"
+#include "confschema.h"
 #include "str.h"
 
-#define DEF_BLOCK_ACTION                                                       \
-	"REJECT 5.7.1 Sending suspended for abuse, contact your administrator"
-#define DEF_FAIL_ACTION                                                        \
-	"DEFER_IF_PERMIT 4.3.0 Rate limit service unavailable, try again "     \
-	"later"
-
-static char *conf_errbuf;
-static size_t conf_errsize;
-static cfg_t *conf_root; /* sections' own file:line are not kept up */
+/* one conf_load: what its functions and libconfuse's callbacks share */
+struct conf_loader {
+	char *err; /* the caller's; the first error only */
+	size_t errsize;
+	cfg_t *root; /* has the file name; a section made by cfg_init not */
+	struct conf *c;
+	void *self; /* the loader, bound to every section (confopts) */
+};
 
 /* conf_errfunc - keep the first error, as file:line: message */
 static void
 conf_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 {
+	struct conf_loader *ld = cfg != NULL ? confopts_loader(cfg) : NULL;
 	char msg[CONF_ERR_MAX];
 
-	if (conf_errbuf == NULL || conf_errbuf[0] != '\0')
+	if (ld == NULL || ld->err[0] != '\0')
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	/* a section keeps the lexer's line but not the file name */
-	if (cfg != NULL && conf_root != NULL && conf_root->filename != NULL)
-		snprintf(conf_errbuf, conf_errsize, "%s:%d: %s",
-		    conf_root->filename, cfg->line, msg);
+	/* cfg, even a section, has the lexer's line */
+	if (ld->root->filename != NULL)
+		snprintf(ld->err, ld->errsize, "%s:%d: %s", ld->root->filename,
+		    cfg->line, msg);
 	else
-		snprintf(conf_errbuf, conf_errsize, "%s", msg);
+		snprintf(ld->err, ld->errsize, "%s", msg);
 }
 
-#define NUM(n, d) CFG_INT_CB(n, d, CFGF_NONE, confcheck_num)
-
-static cfg_opt_t limit_opts[] = {CFG_STR("subject", NULL, CFGF_NODEFAULT),
-    NUM("window", 0), NUM("messages", 0), NUM("recipients", 0), NUM("bytes", 0),
-    NUM("max_client_ips", 0), NUM("max_senders", 0), NUM("block_after", 0),
-    CFG_STR("action", CONF_DEFAULT_ACTION, CFGF_NONE),
-    CFG_STR("block_action", NULL, CFGF_NODEFAULT), NUM("block_ttl", -1),
-    CFG_END()};
-
-static cfg_opt_t redis_opts[] = {CFG_STR("server", "127.0.0.1:6379", CFGF_NONE),
-    CFG_STR("password", "", CFGF_NONE), NUM("db", 0),
-    CFG_STR("prefix", "fg:", CFGF_NONE), NUM("timeout", 200),
-    CFG_STR("on_failure", "local", CFGF_NONE),
-    CFG_STR("failure_action", DEF_FAIL_ACTION, CFGF_NONE),
-    NUM("block_cache_time", 600), CFG_END()};
-
-static cfg_opt_t policyd_opts[] = {
-    CFG_STR_LIST("listen", "{inet:127.0.0.1:10040}", CFGF_NONE),
-    CFG_STR("socket_mode", "0666", CFGF_NONE),
-    CFG_STR("socket_owner", "", CFGF_NONE),
-    CFG_STR("socket_group", "", CFGF_NONE), CFG_STR("user", "", CFGF_NONE),
-    NUM("max_connections", 1000), NUM("stats_interval", 300),
-    NUM("request_timeout", 60), CFG_END()};
-
-static cfg_opt_t milter_opts[] = {
-    CFG_STR(
-        "socket", "unix:/var/spool/postfix/floodgate/milter.sock", CFGF_NONE),
-    CFG_STR("socket_mode", "0660", CFGF_NONE),
-    CFG_STR("socket_group", "postfix", CFGF_NONE),
-    CFG_STR("user", "", CFGF_NONE),
-    CFG_STR("queue_directory", "/var/spool/postfix", CFGF_NONE),
-    CFG_STR("privacy", "opaque", CFGF_NONE),
-    CFG_STR_LIST("keys", "{}", CFGF_NONE),
-    CFG_BOOL("verify", cfg_false, CFGF_NONE),
-    CFG_STR("on_limit", "hold", CFGF_NONE),
-    CFG_STR("on_block", "hold", CFGF_NONE),
-    CFG_STR("on_unattributed", "accept", CFGF_NONE),
-    NUM("trace_maxlen", 100000), NUM("proc_budget", 50), CFG_END()};
-
-static cfg_opt_t root_opts[] = {CFG_STR("node", "", CFGF_NONE),
-    CFG_STR("mode", "enforce", CFGF_NONE), NUM("ipv4_prefix", 32),
-    NUM("ipv6_prefix", 64),
-    CFG_STR("block_action", DEF_BLOCK_ACTION, CFGF_NONE), NUM("block_ttl", 0),
-    CFG_STR_LIST("exempt_users", "{}", CFGF_NONE),
-    CFG_STR_LIST("exempt_networks", "{}", CFGF_NONE),
-    CFG_SEC("redis", redis_opts, CFGF_NONE),
-    CFG_SEC("policyd", policyd_opts, CFGF_NONE),
-    CFG_SEC("milter", milter_opts, CFGF_NONE),
-    CFG_SEC("limit", limit_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-    CFG_END()};
-
-/* conf_option_names - every option as "section.name" (for doc tests) */
-const char *const *
-conf_option_names(void)
-{
-	static const char *names[80];
-	static const struct {
-		const char *sec;
-		cfg_opt_t *opts;
-	} secs[] = {{"", root_opts}, {"redis.", redis_opts},
-	    {"policyd.", policyd_opts}, {"milter.", milter_opts},
-	    {"limit.", limit_opts}};
-	static char store[80][64];
-	size_t s, n = 0;
-	cfg_opt_t *o;
-
-	if (names[0] != NULL)
-		return names;
-	for (s = 0; s < sizeof(secs) / sizeof(secs[0]); s++)
-		for (o = secs[s].opts; o->name != NULL && n < 79; o++) {
-			if (o->type == CFGT_SEC)
-				continue;
-			snprintf(store[n], sizeof(store[n]), "%s%s",
-			    secs[s].sec, o->name);
-			names[n] = store[n];
-			n++;
-		}
-	names[n] = NULL;
-	return names;
-}
-
-/* set_validators - install vstr on every string option of a schema */
-static void
-set_validators(cfg_t *cfg, const char *prefix, cfg_opt_t *opts)
-{
-	char path[128];
-	cfg_opt_t *o;
-
-	for (o = opts; o->name != NULL; o++) {
-		if (o->type != CFGT_STR)
-			continue;
-		snprintf(path, sizeof(path), "%s%s", prefix, o->name);
-		cfg_set_validate_func(cfg, path, confcheck_str);
-	}
-}
-
-/* copy_str - config string into a fixed field; returns 0 or -1 */
+/* conf_nomem - out of memory, said once; returns -1 */
 static int
-copy_str(char *dst, size_t size, const char *src, char *err, size_t errsize,
-    const char *path, const char *what)
+conf_nomem(struct conf_loader *ld)
+{
+	snprintf(ld->err, ld->errsize, "%s: out of memory", ld->c->path);
+	return -1;
+}
+
+/* conf_copy_str - a config string into a char[size]; returns 0 or -1 */
+static int
+conf_copy_str(struct conf_loader *ld, const struct confschema_row *r, char *dst,
+    size_t size, const char *src)
 {
 	if (str_lcpy(dst, src != NULL ? src : "", size) < size)
 		return 0;
-	snprintf(err, errsize, "%s: %s: value too long (max %zu)", path, what,
+	snprintf(ld->err, ld->errsize, "%s: %s%s%s: value too long (max %zu)",
+	    ld->c->path, r->section, r->section[0] != '\0' ? "." : "", r->name,
 	    size - 1);
 	return -1;
 }
 
-/* copy_limit - one validated limit section into l */
-static int
-copy_limit(const struct conf *c, cfg_t *sec, struct conf_limit *l, char *err,
-    size_t errsize)
+/* conf_store_number - v into the int, long long or bool at dst */
+static void
+conf_store_number(void *dst, size_t size, long long v)
 {
-	const char *ba = cfg_getstr(sec, "block_action");
+	int i = (int)v;
+	bool b = v != 0;
 
-	str_lcpy(l->name, cfg_title(sec), sizeof(l->name));
-	l->subject =
-	    (enum subject_type)subject_type_code(cfg_getstr(sec, "subject"));
-	l->window = cfg_getint(sec, "window");
-	l->messages = cfg_getint(sec, "messages");
-	l->recipients = cfg_getint(sec, "recipients");
-	l->bytes = cfg_getint(sec, "bytes");
-	l->max_client_ips = cfg_getint(sec, "max_client_ips");
-	l->max_senders = cfg_getint(sec, "max_senders");
-	l->block_after = cfg_getint(sec, "block_after");
-	l->block_ttl = cfg_getint(sec, "block_ttl");
-	if (l->block_ttl < 0)
-		l->block_ttl = c->block_ttl;
-	if (copy_str(l->action, sizeof(l->action), cfg_getstr(sec, "action"),
-	        err, errsize, c->path, "action") == -1)
-		return -1;
-	return copy_str(l->block_action, sizeof(l->block_action),
-	    ba != NULL ? ba : c->block_action, err, errsize, c->path,
-	    "block_action");
+	if (size == sizeof(v))
+		memcpy(dst, &v, size);
+	else if (size == sizeof(i))
+		memcpy(dst, &i, size);
+	else if (size == sizeof(b))
+		memcpy(dst, &b, size);
 }
 
-/* copy_lists - exempt users (normalised) and networks */
+/* conf_store_entry - entry i of list row r kept at dst; returns 0 or -1 */
 static int
-copy_lists(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
+conf_store_entry(struct conf_loader *ld, const struct confschema_row *r,
+    char *dst, unsigned int i, const char *s)
 {
-	unsigned int i, n;
-	char v[SUBJECT_VALUE_MAX];
+	char v[SUBJECT_VALUE_MAX], **users;
+	struct cidr *nets;
 
-	n = cfg_size(cfg, "exempt_users");
-	if ((c->exempt_users = calloc(n + 1, sizeof(char *))) == NULL)
-		goto nomem;
-	for (i = 0; i < n; i++) {
-		const char *u = cfg_getnstr(cfg, "exempt_users", i);
-
-		if (subject_norm(SUBJECT_SASL, u, &c->subject, v, sizeof(v)) ==
-		    -1)
-			return -1; /* vstr already refused it */
-		if ((c->exempt_users[i] = strdup(v)) == NULL)
-			goto nomem;
-		c->nexempt_users++;
+	switch (r->type) {
+	case CONFSCHEMA_USERS:
+		memcpy(&users, dst, sizeof(users));
+		if (subject_norm(
+		        SUBJECT_SASL, s, &ld->c->subject, v, sizeof(v)) == -1)
+			return -1; /* confcheck_str refused it */
+		return (users[i] = strdup(v)) != NULL ? 0 : conf_nomem(ld);
+	case CONFSCHEMA_NETWORKS:
+		memcpy(&nets, dst, sizeof(nets));
+		return cidr_parse(s, &nets[i]); /* confcheck_str refused -1 */
+	default:
+		return conf_copy_str(
+		    ld, r, dst + i * (r->len + 1), r->len + 1, s);
 	}
-	n = cfg_size(cfg, "exempt_networks");
-	if ((c->exempt_networks = calloc(n + 1, sizeof(struct cidr))) == NULL)
-		goto nomem;
-	for (i = 0; i < n; i++)
-		if (cidr_parse(cfg_getnstr(cfg, "exempt_networks", i),
-		        &c->exempt_networks[c->nexempt_networks++]) == -1)
-			return -1; /* vstr already refused it */
+}
+
+/* conf_store_list - a list row's entries and count; an array of users or
+ * networks is allocated here and freed by conf_free; returns 0 or -1 */
+static int
+conf_store_list(struct conf_loader *ld, const struct confschema_row *r,
+    cfg_t *sec, char *base)
+{
+	unsigned int i, n = cfg_size(sec, r->name);
+	size_t entry = r->type == CONFSCHEMA_USERS ? sizeof(char *)
+	    : r->type == CONFSCHEMA_NETWORKS       ? sizeof(struct cidr)
+	                                           : 0;
+	void *array;
+
+	if (n > r->max)
+		return -1; /* confcheck_str refused it: guards the array */
+	if (entry > 0) {
+		if ((array = calloc(n + 1, entry)) == NULL)
+			return conf_nomem(ld);
+		memcpy(base + r->offset, &array, sizeof(array));
+	}
+	for (i = 0; i < n; i++) {
+		if (conf_store_entry(ld, r, base + r->offset, i,
+		        cfg_getnstr(sec, r->name, i)) == -1)
+			return -1;
+		/* count what is there so far: conf_free frees it */
+		conf_store_number(base + r->count, sizeof(int), i + 1);
+	}
 	return 0;
-nomem:
-	snprintf(err, errsize, "%s: out of memory", c->path);
+}
+
+/* conf_store - one option of sec to where its row says, in base (struct
+ * conf, or struct conf_limit); returns 0 or -1 */
+static int
+conf_store(struct conf_loader *ld, const struct confschema_row *r, cfg_t *sec,
+    char *base)
+{
+	char *dst = base + r->offset;
+	const char *s;
+
+	switch (r->type) {
+	case CONFSCHEMA_STR:
+		return conf_copy_str(
+		    ld, r, dst, r->size, cfg_getstr(sec, r->name));
+	case CONFSCHEMA_INT:
+	case CONFSCHEMA_DURATION:
+		conf_store_number(dst, r->size, cfg_getint(sec, r->name));
+		return 0;
+	case CONFSCHEMA_BOOL:
+		conf_store_number(dst, r->size, cfg_getbool(sec, r->name));
+		return 0;
+	case CONFSCHEMA_ENUM:
+	case CONFSCHEMA_MODE:
+		if ((s = cfg_getstr(sec, r->name)) == NULL)
+			return -1; /* confcheck_limit requires it */
+		conf_store_number(dst, r->size,
+		    r->type == CONFSCHEMA_ENUM ? confschema_code(r, s)
+		                               : strtol(s, NULL, 8));
+		return 0;
+	case CONFSCHEMA_LIST:
+	case CONFSCHEMA_USERS:
+	case CONFSCHEMA_NETWORKS:
+		return conf_store_list(ld, r, sec, base);
+	}
 	return -1;
 }
 
-/* copy_sections - redis and policyd sections into c */
+/* conf_copy_limit - one limit section into l; an option it leaves unset
+ * that inherits takes the top level's value */
 static int
-copy_sections(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
+conf_copy_limit(struct conf_loader *ld, cfg_t *sec, struct conf_limit *l)
 {
-	cfg_t *r = cfg_getsec(cfg, "redis"), *p = cfg_getsec(cfg, "policyd");
-	const char *fail = cfg_getstr(r, "on_failure");
-	unsigned int i;
+	const struct confschema_row *r, *top;
 
-	if (copy_str(c->redis.server, sizeof(c->redis.server),
-	        cfg_getstr(r, "server"), err, errsize, c->path,
-	        "redis.server") == -1 ||
-	    copy_str(c->redis.password, sizeof(c->redis.password),
-	        cfg_getstr(r, "password"), err, errsize, c->path,
-	        "redis.password") == -1 ||
-	    copy_str(c->redis.prefix, sizeof(c->redis.prefix),
-	        cfg_getstr(r, "prefix"), err, errsize, c->path,
-	        "redis.prefix") == -1 ||
-	    copy_str(c->redis.failure_action, sizeof(c->redis.failure_action),
-	        cfg_getstr(r, "failure_action"), err, errsize, c->path,
-	        "redis.failure_action") == -1)
-		return -1;
-	c->redis.db = (int)cfg_getint(r, "db");
-	c->redis.timeout_ms = cfg_getint(r, "timeout");
-	c->redis.block_cache_time = cfg_getint(r, "block_cache_time");
-	c->redis.on_failure = strcmp(fail, "dunno") == 0 ? CONF_FAIL_DUNNO
-	    : strcmp(fail, "defer") == 0                 ? CONF_FAIL_DEFER
-	                                                 : CONF_FAIL_LOCAL;
-
-	if (cfg_size(p, "listen") > CONF_LISTEN_MAX)
-		return -1; /* vstr refused it: guards listen[] */
-	for (i = 0; i < cfg_size(p, "listen"); i++)
-		if (copy_str(c->policyd.listen[c->policyd.nlisten++],
-		        CONF_PATH_MAX, cfg_getnstr(p, "listen", i), err,
-		        errsize, c->path, "policyd.listen") == -1)
-			return -1;
-	c->policyd.socket_mode =
-	    (int)strtol(cfg_getstr(p, "socket_mode"), NULL, 8);
-	if (copy_str(c->policyd.socket_owner, CONF_NAME_MAX,
-	        cfg_getstr(p, "socket_owner"), err, errsize, c->path,
-	        "socket_owner") == -1 ||
-	    copy_str(c->policyd.socket_group, CONF_NAME_MAX,
-	        cfg_getstr(p, "socket_group"), err, errsize, c->path,
-	        "socket_group") == -1 ||
-	    copy_str(c->policyd.user, CONF_NAME_MAX, cfg_getstr(p, "user"), err,
-	        errsize, c->path, "policyd.user") == -1)
-		return -1;
-	c->policyd.max_connections = (int)cfg_getint(p, "max_connections");
-	c->policyd.stats_interval = cfg_getint(p, "stats_interval");
-	c->policyd.request_timeout = cfg_getint(p, "request_timeout");
+	str_lcpy(l->name, cfg_title(sec), sizeof(l->name));
+	for (r = confschema_rows(); r->name != NULL; r++) {
+		if (strcmp(r->section, "limit") != 0)
+			continue;
+		if (!r->inherit || cfg_size(sec, r->name) > 0) {
+			if (conf_store(ld, r, sec, (char *)l) == -1)
+				return -1;
+			continue;
+		}
+		if ((top = confschema_find("", r->name)) == NULL ||
+		    top->size != r->size)
+			return -1; /* t/unit/confschema.c rules it out */
+		memcpy((char *)l + r->offset, (char *)ld->c + top->offset,
+		    r->size);
+	}
 	return 0;
 }
 
-/* mact - an on_* word (validated by confcheck_str) */
-static enum conf_mact
-mact(const char *w)
-{
-	return strcmp(w, "accept") == 0  ? CONF_MACT_ACCEPT
-	    : strcmp(w, "tempfail") == 0 ? CONF_MACT_TEMPFAIL
-	    : strcmp(w, "reject") == 0   ? CONF_MACT_REJECT
-	                                 : CONF_MACT_HOLD;
-}
-
-/* copy_milter - the milter section into c */
+/* conf_copy - the parsed tree into ld->c; returns 0 or -1 with err set */
 static int
-copy_milter(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
+conf_copy(struct conf_loader *ld, cfg_t *cfg)
 {
-	cfg_t *m = cfg_getsec(cfg, "milter");
-	unsigned int i;
-
-	if (copy_str(c->milter.socket, sizeof(c->milter.socket),
-	        cfg_getstr(m, "socket"), err, errsize, c->path,
-	        "milter.socket") == -1 ||
-	    copy_str(c->milter.socket_group, sizeof(c->milter.socket_group),
-	        cfg_getstr(m, "socket_group"), err, errsize, c->path,
-	        "milter.socket_group") == -1 ||
-	    copy_str(c->milter.user, sizeof(c->milter.user),
-	        cfg_getstr(m, "user"), err, errsize, c->path,
-	        "milter.user") == -1 ||
-	    copy_str(c->milter.queue_directory,
-	        sizeof(c->milter.queue_directory),
-	        cfg_getstr(m, "queue_directory"), err, errsize, c->path,
-	        "milter.queue_directory") == -1)
-		return -1;
-	c->milter.socket_mode =
-	    (int)strtol(cfg_getstr(m, "socket_mode"), NULL, 8);
-	c->milter.opaque = strcmp(cfg_getstr(m, "privacy"), "full") != 0;
-	if (cfg_size(m, "keys") > CONF_KEYS_MAX)
-		return -1; /* vstr refused it: guards keys[] */
-	for (i = 0; i < cfg_size(m, "keys"); i++)
-		if (copy_str(c->milter.keys[c->milter.nkeys++], CONF_PATH_MAX,
-		        cfg_getnstr(m, "keys", i), err, errsize, c->path,
-		        "milter.keys") == -1)
-			return -1;
-	c->milter.verify = cfg_getbool(m, "verify");
-	c->milter.on_limit = mact(cfg_getstr(m, "on_limit"));
-	c->milter.on_block = mact(cfg_getstr(m, "on_block"));
-	c->milter.on_unattributed = mact(cfg_getstr(m, "on_unattributed"));
-	c->milter.trace_maxlen = cfg_getint(m, "trace_maxlen");
-	c->milter.proc_budget_ms = cfg_getint(m, "proc_budget");
-	return 0;
-}
-
-/* copy_conf - the parsed tree into c; returns 0 or -1 with err set */
-static int
-copy_conf(struct conf *c, cfg_t *cfg, char *err, size_t errsize)
-{
+	const struct confschema_row *r;
+	struct conf *c = ld->c;
 	unsigned int i, n;
+	cfg_t *sec;
 
-	if (copy_str(c->node, sizeof(c->node), cfg_getstr(cfg, "node"), err,
-	        errsize, c->path, "node") == -1)
-		return -1;
+	/* the top level first: limits inherit from it */
+	for (r = confschema_rows(); r->name != NULL; r++) {
+		if (strcmp(r->section, "limit") == 0)
+			continue;
+		sec = r->section[0] == '\0' ? cfg : cfg_getsec(cfg, r->section);
+		if (sec == NULL || conf_store(ld, r, sec, (char *)c) == -1)
+			return -1;
+	}
 	if (c->node[0] == '\0' && gethostname(c->node, sizeof(c->node)) == -1)
 		str_lcpy(c->node, "unknown", sizeof(c->node));
 	c->node[sizeof(c->node) - 1] = '\0';
-	c->dryrun = strcmp(cfg_getstr(cfg, "mode"), "dryrun") == 0;
-	c->subject.ipv4_prefix = (int)cfg_getint(cfg, "ipv4_prefix");
-	c->subject.ipv6_prefix = (int)cfg_getint(cfg, "ipv6_prefix");
-	c->block_ttl = cfg_getint(cfg, "block_ttl");
-	if (copy_str(c->block_action, sizeof(c->block_action),
-	        cfg_getstr(cfg, "block_action"), err, errsize, c->path,
-	        "block_action") == -1)
-		return -1;
-	if (copy_lists(c, cfg, err, errsize) == -1 ||
-	    copy_sections(c, cfg, err, errsize) == -1 ||
-	    copy_milter(c, cfg, err, errsize) == -1)
-		return -1;
 	n = cfg_size(cfg, "limit");
 	if (n > CONF_LIMITS_MAX)
-		return -1; /* vlimit refused it: guards limits[] */
+		return -1; /* confcheck_limit refused it: guards limits[] */
 	for (i = 0; i < n; i++)
-		if (copy_limit(c, cfg_getnsec(cfg, "limit", i),
-		        &c->limits[c->nlimits++], err, errsize) == -1)
+		if (conf_copy_limit(ld, cfg_getnsec(cfg, "limit", i),
+		        &c->limits[c->nlimits++]) == -1)
 			return -1;
 	return 0;
+}
+
+/* conf_parse - path into a new cfg_t; NULL with ld->err set */
+static cfg_t *
+conf_parse(struct conf_loader *ld, const char *path)
+{
+	cfg_opt_t *opts = confopts_new(&ld->self);
+	int rc;
+
+	if (opts == NULL) {
+		snprintf(ld->err, ld->errsize,
+		    "%s: cannot build the option table", path);
+		return NULL;
+	}
+	ld->root = cfg_init(opts, CFGF_NONE);
+	confopts_free(opts); /* cfg_init made its own copy */
+	if (ld->root == NULL) {
+		snprintf(ld->err, ld->errsize, "%s: out of memory", path);
+		return NULL;
+	}
+	cfg_set_error_function(ld->root, conf_errfunc);
+	rc = confcheck_braces(path, ld->err, ld->errsize) == -1
+	    ? CFG_PARSE_ERROR
+	    : cfg_parse(ld->root, path);
+	if (rc == CFG_FILE_ERROR)
+		snprintf(ld->err, ld->errsize, "%s: %s", path, strerror(errno));
+	else if (rc != CFG_SUCCESS && ld->err[0] == '\0')
+		snprintf(ld->err, ld->errsize, "%s: parse error", path);
+	if (rc == CFG_SUCCESS)
+		return ld->root;
+	cfg_free(ld->root);
+	return NULL;
 }
 
 /* conf_load - parse and validate path; returns a new conf or NULL + err */
 struct conf *
 conf_load(const char *path, char *err, size_t errsize)
 {
-	struct conf *c;
+	struct conf_loader ld = {.err = err, .errsize = errsize};
 	cfg_t *cfg;
-	int rc;
 
+	ld.self = &ld;
 	err[0] = '\0';
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((ld.c = calloc(1, sizeof(*ld.c))) == NULL) {
 		snprintf(err, errsize, "%s: out of memory", path);
 		return NULL;
 	}
-	if (copy_str(c->path, sizeof(c->path), path, err, errsize, path,
-	        "path") == -1) {
-		free(c);
+	if (str_lcpy(ld.c->path, path, sizeof(ld.c->path)) >=
+	    sizeof(ld.c->path)) {
+		snprintf(err, errsize, "%s: path: value too long (max %zu)",
+		    path, sizeof(ld.c->path) - 1);
+		free(ld.c);
 		return NULL;
 	}
-	if ((cfg = cfg_init(root_opts, CFGF_NONE)) == NULL) {
-		snprintf(err, errsize, "%s: out of memory", path);
-		free(c);
+	if ((cfg = conf_parse(&ld, path)) == NULL) {
+		free(ld.c);
 		return NULL;
 	}
-	conf_errbuf = err;
-	conf_errsize = errsize;
-	conf_root = cfg;
-	cfg_set_error_function(cfg, conf_errfunc);
-	set_validators(cfg, "", root_opts);
-	set_validators(cfg, "redis|", redis_opts);
-	set_validators(cfg, "policyd|", policyd_opts);
-	set_validators(cfg, "milter|", milter_opts);
-	set_validators(cfg, "limit|", limit_opts);
-	cfg_set_validate_func(cfg, "limit", confcheck_limit);
-	cfg_set_validate_func(cfg, "policyd", confcheck_policyd);
-	rc = confcheck_braces(path, err, errsize) == -1 ? CFG_PARSE_ERROR
-	                                                : cfg_parse(cfg, path);
-	if (rc == CFG_FILE_ERROR)
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
-	else if (rc != CFG_SUCCESS && err[0] == '\0')
-		snprintf(err, errsize, "%s: parse error", path);
-	if (rc == CFG_SUCCESS && copy_conf(c, cfg, err, errsize) == 0) {
+	if (conf_copy(&ld, cfg) == 0) {
 		cfg_free(cfg);
-		conf_errbuf = NULL;
-		conf_root = NULL;
-		return c;
+		return ld.c;
 	}
 	if (err[0] == '\0') /* a guard behind a validator tripped */
 		snprintf(err, errsize, "%s: invalid configuration", path);
 	cfg_free(cfg);
-	conf_errbuf = NULL;
-	conf_root = NULL;
-	conf_free(c);
+	conf_free(ld.c);
 	return NULL;
 }
 
@@ -444,4 +335,32 @@ conf_exempt_user(const struct conf *c, const char *user)
 		if (strcmp(c->exempt_users[i], user) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * conf_restart_needed - the options of section that differ between old and
+ * new but that a reload does not apply, as "listen, user" in names;
+ * returns how many.
+ */
+int
+conf_restart_needed(const struct conf *old, const struct conf *new,
+    const char *section, char *names, size_t size)
+{
+	const struct confschema_row *r;
+	const char *o = (const char *)old, *n = (const char *)new;
+	int count = 0;
+
+	names[0] = '\0';
+	for (r = confschema_rows(); r->name != NULL; r++) {
+		if (r->reload || strcmp(r->section, section) != 0)
+			continue;
+		/* calloc'd: the bytes after a string's NUL are zeroes */
+		if (memcmp(o + r->offset, n + r->offset, r->size) == 0 &&
+		    (r->count == 0 ||
+		        memcmp(o + r->count, n + r->count, sizeof(int)) == 0))
+			continue;
+		snprintf(names + strlen(names), size - strlen(names), "%s%s",
+		    count++ > 0 ? ", " : "", r->name);
+	}
+	return count;
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * conf - the floodgate.conf schema, its validation and the loaded result.
+ * conf - floodgate.conf loaded: struct conf and its entry points.
  *
  * conf_load() parses and validates a whole file and returns an immutable
  * struct conf the caller owns (conf_free). Every error names file:line.
- * Both daemons read the same file; each uses its own section.
+ * Both daemons read the same file; each uses its own section. The options
+ * themselves are rows of confschema.c.
  */
 #ifndef FG_CONF_H
 #define FG_CONF_H
@@ -117,6 +118,9 @@ struct conf *conf_load(const char *path, char *err, size_t errsize)
 void conf_free(struct conf *);
 const struct conf_limit *conf_limit_find(const struct conf *, const char *);
 bool conf_exempt_user(const struct conf *, const char *normalised);
-const char *const *conf_option_names(void);
+/* conf_restart_needed - section's options (not "limit") that differ but
+ * that a reload does not apply, as "listen, user"; returns how many */
+int conf_restart_needed(const struct conf *old, const struct conf *new,
+    const char *section, char *names, size_t size);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * confcheck - libconfuse callbacks that validate floodgate.conf as it is
- * parsed (used by conf.c only).
+ * confcheck - floodgate.conf values checked against their schema rows;
+ * libconfuse callbacks installed by confopts.
  */
 #ifndef FG_CONFCHECK_H
 #define FG_CONFCHECK_H
@@ -10,8 +10,11 @@
 
 #include <confuse.h>
 
-#include "conf.h"
+#include "confschema.h"
 
+int confcheck_value(const struct confschema_row *, const char *raw,
+    long long *num, char *msg, size_t msgsize)
+    __attribute__((warn_unused_result));
 int confcheck_num(cfg_t *, cfg_opt_t *, const char *value, void *result);
 int confcheck_str(cfg_t *, cfg_opt_t *);
 int confcheck_limit(cfg_t *, cfg_opt_t *);

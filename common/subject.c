@@ -15,7 +15,7 @@
 #include "str.h"
 #include "subject.h"
 
-static const char *const subject_names[SUBJECT_NTYPES] = {
+const char *const subject_names[SUBJECT_NTYPES] = {
     [SUBJECT_SASL] = "sasl",
     [SUBJECT_IP] = "ip",
     [SUBJECT_UID] = "uid",

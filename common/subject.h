@@ -30,6 +30,8 @@ struct subject_opts {
 	int ipv6_prefix; /* 1..128 */
 };
 
+/* the name of each type, as in floodgate.conf and in keys */
+extern const char *const subject_names[SUBJECT_NTYPES];
 const char *subject_type_name(enum subject_type);
 int subject_type_code(const char *);
 int subject_norm(enum subject_type, const char *raw,

@@ -50,7 +50,7 @@ reload_thread(void *arg)
 {
 	sigset_t *set = arg;
 	struct mconf *m, *old;
-	char err[CONF_ERR_MAX];
+	char err[CONF_ERR_MAX], fixed[CONF_ERR_MAX];
 	int sig;
 
 	for (;;) {
@@ -63,12 +63,10 @@ reload_thread(void *arg)
 		}
 		old = mconf_get();
 		if (old != NULL &&
-		    (strcmp(old->c->milter.socket, m->c->milter.socket) != 0 ||
-		        strcmp(old->c->milter.user, m->c->milter.user) != 0 ||
-		        strcmp(old->c->milter.queue_directory,
-		            m->c->milter.queue_directory) != 0))
-			log_warnx("reload: socket, user and queue_directory "
-			          "changes need a restart");
+		    conf_restart_needed(
+		        old->c, m->c, "milter", fixed, sizeof(fixed)) > 0)
+			log_warnx(
+			    "reload: milter %s: changes need a restart", fixed);
 		mconf_put(old);
 		mconf_install(m);
 		account_reconf(milter_acct);

@@ -94,10 +94,8 @@ on_hup(evutil_socket_t fd, short ev, void *arg)
 {
 	struct daemon *d = arg;
 	const struct conf *old = decide_conf(d->decide);
-	char err[CONF_ERR_MAX];
+	char err[CONF_ERR_MAX], fixed[CONF_ERR_MAX];
 	struct conf *c;
-	bool same;
-	int i;
 
 	(void)fd;
 	(void)ev;
@@ -107,12 +105,8 @@ on_hup(evutil_socket_t fd, short ev, void *arg)
 		log_warnx("reload failed, keeping the old config: %s", err);
 		return;
 	}
-	same = c->policyd.nlisten == old->policyd.nlisten;
-	for (i = 0; same && i < c->policyd.nlisten; i++)
-		same =
-		    strcmp(c->policyd.listen[i], old->policyd.listen[i]) == 0;
-	if (!same || strcmp(c->policyd.user, old->policyd.user) != 0)
-		log_warnx("reload: listen and user changes need a restart");
+	if (conf_restart_needed(old, c, "policyd", fixed, sizeof(fixed)) > 0)
+		log_warnx("reload: policyd %s: changes need a restart", fixed);
 	store_reconf(d->store, c); /* before old is released */
 	decide_reconf(d->decide, c);
 	log_info("reloaded %s (%d limits%s)", d->path, c->nlimits,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * confdoc - every option of the schema (conf_option_names) is in
+ * confdoc - every option of the schema (a confschema row) is in
  * conf/floodgate.conf with a comment and in conf/floodgate.conf.5.
  * Run from the top of the tree (make check does).
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "confschema.h"
 #include "tap.h"
 
 static char *
@@ -53,22 +53,21 @@ word_in(const char *text, const char *name)
 int
 main(void)
 {
-	const char *const *names = conf_option_names();
+	const struct confschema_row *r = confschema_rows();
 	char *conf = slurp("conf/floodgate.conf");
 	char *man = slurp("conf/floodgate.conf.5");
-	int i;
 
 	ok(conf != NULL && man != NULL, "read conf/floodgate.conf and .5");
 	if (conf == NULL || man == NULL)
 		return tap_done();
-	ok(names[0] != NULL && names[10] != NULL, "schema lists options");
-	for (i = 0; names[i] != NULL; i++) {
-		const char *dot = strchr(names[i], '.');
-		const char *opt = dot != NULL ? dot + 1 : names[i];
+	ok(r[0].name != NULL && r[10].name != NULL, "schema lists options");
+	for (; r->name != NULL; r++) {
+		const char *dot = r->section[0] != '\0' ? "." : "";
 
-		ok(word_in(conf, opt), "%s is in conf/floodgate.conf",
-		    names[i]);
-		ok(word_in(man, opt), "%s is in floodgate.conf(5)", names[i]);
+		ok(word_in(conf, r->name), "%s%s%s is in conf/floodgate.conf",
+		    r->section, dot, r->name);
+		ok(word_in(man, r->name), "%s%s%s is in floodgate.conf(5)",
+		    r->section, dot, r->name);
 	}
 	free(conf);
 	free(man);

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * conffile.h - one temporary floodgate.conf for the conf unit tests: load()
+ * writes a text there and conf_loads it; has_prefix() and errline() read
+ * the "<path>:<line>:" an error starts with. main() makes the file with
+ * mkstemp(path) and unlinks it.
+ */
+#ifndef FG_CONFFILE_H
+#define FG_CONFFILE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+
+static char path[] = "/tmp/fgconfXXXXXX";
+
+/* load - text into the temporary file, then conf_load it */
+static __attribute__((unused)) struct conf *
+load(const char *text, char *err, size_t errsize)
+{
+	FILE *f = fopen(path, "w");
+
+	err[0] = '\0';
+	if (f == NULL) {
+		snprintf(err, errsize, "cannot write %s", path);
+		return NULL;
+	}
+	fputs(text, f);
+	fclose(f);
+	return conf_load(path, err, errsize);
+}
+
+/* errline - the line number of "<path>:<line>: ..." or -1 */
+static __attribute__((unused)) int
+errline(const char *err)
+{
+	size_t n = strlen(path);
+
+	if (strncmp(err, path, n) != 0 || err[n] != ':')
+		return -1;
+	return atoi(err + n + 1);
+}
+
+/* has_prefix - err starts with "<path>:<line>:" */
+static __attribute__((unused)) bool
+has_prefix(const char *err, int line)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "%s:%d:", path, line);
+	return strncmp(err, want, strlen(want)) == 0;
+}
+
+#endif
