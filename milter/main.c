@@ -114,6 +114,7 @@ main(int argc, char *argv[])
 {
 	bool foreground = false, check = false;
 	char err[CONF_ERR_MAX];
+	struct priv_user pu;
 	struct mconf *m;
 	pthread_t tid;
 	sigset_t set;
@@ -160,17 +161,23 @@ main(int argc, char *argv[])
 	mconf_install(m);
 	if (m->nkeys == 0)
 		log_warnx("milter.keys is empty: stamps are not signed");
-	if (helper_start(m->c, m->c->milter.user, err, sizeof(err)) == -1)
+	/* one user for the milter and its helper (priv.h: the default) */
+	if (priv_resolve(
+	        m->c->milter.user, "milter.user", geteuid(), NULL, &pu) == -1)
+		fatalx("%s", pu.msg);
+	if (pu.log == PRIV_LOG_INFO)
+		log_info("%s", pu.msg);
+	else if (pu.log == PRIV_LOG_WARN)
+		log_warnx("%s", pu.msg);
+	if (helper_start(m->c, pu.name, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if ((milter_acct = account_new()) == NULL)
 		fatalx("out of memory");
 	if (smfi_register(*filter_desc(milter_acct)) == MI_FAILURE)
 		fatalx("smfi_register failed");
 	open_socket(m->c);
-	if (m->c->milter.user[0] == '\0' && geteuid() == 0)
-		log_warnx("running as root: set milter.user");
-	if (priv_drop(m->c->milter.user, err, sizeof(err)) == -1)
-		fatalx("milter.%s", err);
+	if (priv_drop(pu.name, err, sizeof(err)) == -1)
+		fatalx("milter.user: %s", err);
 
 	/*
 	 * Every thread inherits this mask: SIGUSR1 goes to the reload thread

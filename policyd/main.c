@@ -48,16 +48,21 @@ usage(void)
 	exit(2);
 }
 
-/* drop_privileges - become user (after the sockets are bound) */
+/* drop_privileges - become the user priv_resolve picks (after bind) */
 static void
 drop_privileges(const char *user)
 {
+	struct priv_user pu;
 	char err[128];
 
-	if (user[0] == '\0' && geteuid() == 0)
-		log_warnx("running as root: set policyd.user");
-	if (priv_drop(user, err, sizeof(err)) == -1)
-		fatalx("policyd.%s", err);
+	if (priv_resolve(user, "policyd.user", geteuid(), NULL, &pu) == -1)
+		fatalx("%s", pu.msg);
+	if (pu.log == PRIV_LOG_INFO)
+		log_info("%s", pu.msg);
+	else if (pu.log == PRIV_LOG_WARN)
+		log_warnx("%s", pu.msg);
+	if (priv_drop(pu.name, err, sizeof(err)) == -1)
+		fatalx("policyd.user: %s", err);
 }
 
 static void

@@ -80,23 +80,16 @@ is($st[5], scalar getgrnam('postfix'), 'socket group postfix');
     close $s;
 }
 
-sub status {
-    my ($p) = @_;
-    open my $f, '<', "/proc/$p/status" or return {};
-    my %s = map { /^(\w+):\s*(.*)$/ ? ($1, $2) : () } <$f>;
-    return \%s;
-}
 my $nobody = getpwnam('nobody');
-ok(wait_until(5, sub { (status($pid)->{Uid} // '') =~ /^$nobody\s/ }),
+ok(wait_until(5, sub { (proc_status($pid)->{Uid} // '') =~ /^$nobody\s/ }),
     'the milter runs as nobody');
-is(status($pid)->{CapEff}, '0000000000000000', 'with no capabilities');
-my ($helper) = grep { (status($_)->{PPid} // 0) == $pid }
-    map { m{/proc/(\d+)$} ? $1 : () } glob('/proc/[0-9]*');
+is(proc_status($pid)->{CapEff}, '0000000000000000', 'with no capabilities');
+my $helper = milter_helper($pid);
 ok($helper, 'the helper process runs');
-is(status($helper)->{CapEff}, '0000000000080004',
+is(proc_status($helper)->{CapEff}, '0000000000080004',
     'the helper keeps CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH only');
-like(status($helper)->{Uid} // '', qr/^$nobody\s/, 'as nobody too');
-is(status($helper)->{NoNewPrivs}, '1', 'with no_new_privs');
+like(proc_status($helper)->{Uid} // '', qr/^$nobody\s/, 'as nobody too');
+is(proc_status($helper)->{NoNewPrivs}, '1', 'with no_new_privs');
 
 # SIGUSR1: a broken file is refused, a good one taken
 my $off = log_size('m');

@@ -42,6 +42,10 @@ EOF2
 
 start_policyd('pa', write_conf('a.conf', readme_conf($pa)), $pa);
 start_policyd('pb', write_conf('b.conf', readme_conf($pb)), $pb);
+# started as root, the README's config does not keep root (README)
+my $uid = getpwnam('floodgate') // getpwnam('nobody');
+like(proc_status(FG::pid('pa'))->{Uid}, qr/^$uid\t$uid\t/,
+    "README: policyd drops root (to uid $uid)");
 my $a = policy_client($pa);
 my $b = policy_client($pb);
 

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # `make run` (packaging/run-dev): Redis, policyd and the milter start with
 # conf/ defaults, policyd answers a request over inet:127.0.0.1:10040, the
-# milter listens on its socket, and Ctrl-C (SIGINT) stops all three and
-# removes the temp dir.
+# milter listens on its socket, both drop root (to floodgate or nobody)
+# and policyd still reaches the private Redis, and Ctrl-C (SIGINT) stops
+# all three and removes the temp dir.
 use strict;
 use warnings;
 use FindBin;
@@ -42,6 +43,15 @@ if ($s) {
     like($reply, qr/^action=\S+/, 'and answers a policy request');
 }
 ok(wait_until(5, sub { `cat $log` =~ /redis: up/ }), 'policyd reaches the private Redis');
+my $who = defined getpwnam('floodgate') ? 'floodgate' : 'nobody';
+like(`cat $log`, qr/^floodgate-policyd: dropping to user $who /m,
+    "policyd drops root to $who");
+like(`cat $log`, qr/^floodgate-milter: dropping to user $who /m,
+    "the milter too");
+# the milter connects to Redis after the drop (policyd before it)
+my ($uid, $gid) = (getpwnam($who))[2, 3];
+is(`setpriv --reuid=$uid --regid=$gid --clear-groups redis-cli -s $dir/redis.sock PING 2>&1`,
+    "PONG\n", "$who can reach the private Redis");
 my @kids = split ' ', `pgrep -g $pid`;
 ok(@kids >= 4, 'run-dev, redis, policyd and milter run') or diag("@kids");
 kill 'INT', -$pid;

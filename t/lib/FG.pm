@@ -12,7 +12,7 @@ use Time::HiRes qw(sleep time);
 use Exporter 'import';
 our @EXPORT = qw(tmpdir start_redis stop_redis start_policyd stop_policyd start_milter stop_milter
     write_conf policy_client ask redis wait_until free_port rcpt_req
-    log_since log_size);
+    log_since log_size proc_status milter_helper);
 
 my $build = $ENV{FG_BUILD} // 'build';
 my $dir;
@@ -152,6 +152,22 @@ sub stop_policyd {
         return 0;
     }
     return $clean;
+}
+
+# proc_status(PID): /proc/PID/status as { Uid => "0\t0\t0\t0", ... }
+sub proc_status {
+    my ($p) = @_;
+    open my $f, '<', "/proc/$p/status" or return {};
+    my %s = map { /^(\w+):\s*(.*)$/ ? ($1, $2) : () } <$f>;
+    return \%s;
+}
+
+# milter_helper(PID): the pid of the milter's helper process (its child)
+sub milter_helper {
+    my ($pid) = @_;
+    my ($h) = grep { (proc_status($_)->{PPid} // 0) == $pid }
+        map { m{/proc/(\d+)$} ? $1 : () } glob('/proc/[0-9]*');
+    return $h;
 }
 
 sub log_size { -s (tmpdir() . "/$_[0].log") // 0 }

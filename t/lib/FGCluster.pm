@@ -31,7 +31,6 @@ policyd {
 }
 milter {
     socket = "unix:$nd->{msock}"
-    user = "nobody"
     queue_directory = "$nd->{pf}{spool}"
     privacy = "full"
     keys = { "k1:$self->{key}" }
@@ -39,6 +38,9 @@ $self->{milter}}
 $self->{limits}
 EOF
 }
+
+# default_uid: of the user the daemons become when none is set (README)
+sub default_uid { scalar(getpwnam('floodgate')) // scalar getpwnam('nobody') }
 
 # main_cf: conf/postfix-main.cf, the documented main.cf lines
 sub main_cf {
@@ -58,7 +60,7 @@ sub new {
     print $kf "cluster-secret-0123456789abcdef\n";
     close $kf;
     chmod 0600, $self->{key};
-    chown scalar(getpwnam('nobody')), -1, $self->{key};
+    chown default_uid(), -1, $self->{key};    # the milter's user, as README says
     for my $n ('a', 'b') {
         my $nd = $self->{nodes}{$n} = { name => $n,
             pport => free_port() };
