@@ -15,6 +15,7 @@
 #include "cidr.h"
 #include "conf.h"
 #include "confschema.h"
+#include "rconn.h"
 #include "subject.h"
 
 #define DEF_BLOCK_ACTION                                                       \
@@ -116,11 +117,14 @@ confschema_absolute(const char *s)
 	return s[0] == '/';
 }
 
-/* confschema_server - Redis as HOST:PORT or unix:/PATH */
+/* confschema_server - Redis as the connection reads it (rconn) */
 static bool
 confschema_server(const char *s)
 {
-	return strncmp(s, "unix:/", 6) == 0 || strrchr(s, ':') != NULL;
+	struct rconn_addr a;
+	char why[256];
+
+	return rconn_addr_parse(s, &a, why, sizeof(why)) == 0;
 }
 
 static const char *const confschema_mode_words[] = {"enforce", "dryrun"};
@@ -189,7 +193,8 @@ static const struct confschema_row confschema_table[] = {
 
     {"redis", "server", CONFSCHEMA_STR, "127.0.0.1:6379", STR_C(redis.server),
         .valid = confschema_server,
-        .complaint = "is not HOST:PORT or unix:/PATH", .reload = true},
+        .complaint = "is not HOST:PORT, [IPv6]:PORT or unix:/PATH",
+        .reload = true},
     {"redis", "password", CONFSCHEMA_STR, "", STR_C(redis.password),
         .reload = true},
     {"redis", "db", CONFSCHEMA_INT, "0", .min = 0, .max = 1024, C(redis.db),

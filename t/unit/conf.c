@@ -73,6 +73,10 @@ static const struct {
     {"mode = \"fast\"\n", 1, "mode"},
     {"redis {\n  on_failure = \"x\"\n}\n", 2, "on_failure"},
     {"redis {\n  server = \"localhost\"\n}\n", 2, "server"},
+    /* the forms the connection reads (common/rconn.c), no other */
+    {"redis {\n  server = \"::1:6379\"\n}\n", 2, "[IPv6]:PORT"},
+    {"redis {\n  server = \"10.0.0.5:99999\"\n}\n", 2, "server"},
+    {"redis {\n  server = \"unix:redis.sock\"\n}\n", 2, "server"},
     {"redis {\n  timeout = 0\n}\n", 2, "timeout"},
     {"redis {\n  timeout = 61s\n}\n", 2, "timeout"},
     {"redis {\n  timeout = 2x\n}\n", 2, "timeout"},
