@@ -120,10 +120,13 @@ install: all
 	    install -m 640 conf/floodgate.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/floodgate/floodgate.conf
 
-# banned string functions (STYLE.md) outside tests
+# banned string functions (STYLE.md) outside tests; comments that name
+# their function, statics that carry their module's prefix
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets)[[:space:]]*\(' \
 	    common/*.[ch] policyd/*.[ch] milter/*.[ch] || { echo 'lint: banned function'; exit 1; }
+	@perl t/tools/lint-names common/*.[ch] policyd/*.[ch] milter/*.[ch]
+	@perl t/tools/lint-names -c t/unit/*.c t/tools/*.c t/bench/*.c t/*.h
 	@echo 'lint: ok'
 
 format-check:

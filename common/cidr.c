@@ -31,9 +31,9 @@ cidr_addr(const char *s, unsigned char a[16])
 	return AF_INET6;
 }
 
-/* prefix_eq - first bits of a and b are equal */
+/* cidr_prefix_eq - first bits of a and b are equal */
 static bool
-prefix_eq(const unsigned char *a, const unsigned char *b, int bits)
+cidr_prefix_eq(const unsigned char *a, const unsigned char *b, int bits)
 {
 	int whole = bits / 8, rest = bits % 8;
 
@@ -87,7 +87,7 @@ cidr_match(const struct cidr *nets, int n, const char *addr)
 		return false;
 	for (i = 0; i < n; i++)
 		if (nets[i].family == fam &&
-		    prefix_eq(a, nets[i].addr, nets[i].bits))
+		    cidr_prefix_eq(a, nets[i].addr, nets[i].bits))
 			return true;
 	return false;
 }

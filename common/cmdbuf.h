@@ -60,7 +60,7 @@ const char *cmdbuf_put(struct cmdbuf *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* cmdbuf_num - a number kept in b; NULL on failure */
 const char *cmdbuf_num(struct cmdbuf *, long long);
-/* cmdbuf_cat - the strings up to NULL... joined: see CMDBUF_CAT */
+/* cmdbuf_catv - the n strings joined, kept in b: see CMDBUF_CAT */
 const char *cmdbuf_catv(struct cmdbuf *, int n, const char *const *parts);
 #define CMDBUF_CAT(b, ...)                                                     \
 	cmdbuf_catv((b),                                                       \

@@ -37,9 +37,9 @@ log_setverbose(int verbose)
 	log_verbose = verbose;
 }
 
-/* vlog - one line to the chosen sink; errstr is appended when non-NULL */
+/* log_vlog - one line to the chosen sink; errstr is appended when non-NULL */
 static void
-vlog(int pri, const char *errstr, const char *fmt, va_list ap)
+log_vlog(int pri, const char *errstr, const char *fmt, va_list ap)
 {
 	char msg[2048];
 
@@ -65,7 +65,7 @@ log_warn(const char *fmt, ...)
 	int saved = errno;
 
 	va_start(ap, fmt);
-	vlog(LOG_WARNING, strerror_r(saved, ebuf, sizeof(ebuf)), fmt, ap);
+	log_vlog(LOG_WARNING, strerror_r(saved, ebuf, sizeof(ebuf)), fmt, ap);
 	va_end(ap);
 	errno = saved;
 }
@@ -76,7 +76,7 @@ log_warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_WARNING, NULL, fmt, ap);
+	log_vlog(LOG_WARNING, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -86,7 +86,7 @@ log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_INFO, NULL, fmt, ap);
+	log_vlog(LOG_INFO, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -98,7 +98,7 @@ log_debug(const char *fmt, ...)
 	if (log_verbose < 1)
 		return;
 	va_start(ap, fmt);
-	vlog(LOG_DEBUG, NULL, fmt, ap);
+	log_vlog(LOG_DEBUG, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -110,7 +110,7 @@ fatal(const char *fmt, ...)
 	int saved = errno;
 
 	va_start(ap, fmt);
-	vlog(LOG_CRIT, strerror_r(saved, ebuf, sizeof(ebuf)), fmt, ap);
+	log_vlog(LOG_CRIT, strerror_r(saved, ebuf, sizeof(ebuf)), fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -121,7 +121,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_CRIT, NULL, fmt, ap);
+	log_vlog(LOG_CRIT, NULL, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

@@ -24,7 +24,7 @@ struct priv_user {
 	char msg[PRIV_MSG_MAX];
 };
 
-/* priv_lookup - the uid of a user name, or -1 when there is none */
+/* priv_lookup_fn - the uid of a user name, or -1 when there is none */
 typedef long long (*priv_lookup_fn)(const char *name);
 
 /*

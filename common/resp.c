@@ -9,9 +9,9 @@
 #include "resp.h"
 #include "str.h"
 
-/* num - "<c><n>\r\n" at p; the end, or NULL when past end */
+/* resp_num - "<c><n>\r\n" at p; the end, or NULL when past end */
 static char *
-num(char *p, const char *end, char c, size_t n)
+resp_num(char *p, const char *end, char c, size_t n)
 {
 	size_t k;
 
@@ -34,12 +34,12 @@ resp_format(char *buf, size_t size, int argc, const char *const *argv,
 	char *p = buf;
 	int i;
 
-	if (argc < 1 || (p = num(p, end, '*', (size_t)argc)) == NULL)
+	if (argc < 1 || (p = resp_num(p, end, '*', (size_t)argc)) == NULL)
 		return 0;
 	for (i = 0; i < argc; i++) {
 		size_t n = argvlen != NULL ? argvlen[i] : strlen(argv[i]);
 
-		if ((p = num(p, end, '$', n)) == NULL ||
+		if ((p = resp_num(p, end, '$', n)) == NULL ||
 		    (size_t)(end - p) < n + 2)
 			return 0;
 		memcpy(p, argv[i], n);

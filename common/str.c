@@ -28,9 +28,9 @@ str_tonum(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
-/* esc_len - bytes str_escape writes for c */
+/* str_esc_len - bytes str_escape writes for c */
 static size_t
-esc_len(unsigned char c)
+str_esc_len(unsigned char c)
 {
 	return (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? 1 : 4;
 }
@@ -49,11 +49,11 @@ str_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
 	if (dstsize == 0)
 		return dst;
 	for (i = 0; i < srclen; i++)
-		total += esc_len((unsigned char)src[i]);
+		total += str_esc_len((unsigned char)src[i]);
 	reserve = total < dstsize ? 1 : 4; /* room for "..." only if cut */
 	for (i = 0; i < srclen; i++) {
 		unsigned char c = (unsigned char)src[i];
-		size_t need = esc_len(c);
+		size_t need = str_esc_len(c);
 
 		if (o + need + reserve > dstsize) {
 			if (o + 4 <= dstsize) {

@@ -40,9 +40,9 @@ subject_type_code(const char *name)
 	return -1;
 }
 
-/* norm_text - lower-case (if asked) and percent-encode; returns 0 or -1 */
+/* subject_norm_text - lower-case (if asked) and percent-encode; returns 0 or -1 */
 static int
-norm_text(const char *raw, int lower, char *out, size_t outsize)
+subject_norm_text(const char *raw, int lower, char *out, size_t outsize)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -69,9 +69,9 @@ norm_text(const char *raw, int lower, char *out, size_t outsize)
 	return 0;
 }
 
-/* mask - keep the first bits of an address */
+/* subject_mask - keep the first bits of an address */
 static void
-mask(unsigned char *a, int len, int bits)
+subject_mask(unsigned char *a, int len, int bits)
 {
 	int i;
 
@@ -85,9 +85,9 @@ mask(unsigned char *a, int len, int bits)
 	}
 }
 
-/* norm_ip - canonical address or network/prefix; returns 0 or -1 */
+/* subject_norm_ip - canonical address or network/prefix; returns 0 or -1 */
 static int
-norm_ip(
+subject_norm_ip(
     const char *raw, const struct subject_opts *o, char *out, size_t outsize)
 {
 	unsigned char a[16];
@@ -98,7 +98,7 @@ norm_ip(
 		return -1;
 	max = fam == AF_INET ? 32 : 128;
 	bits = fam == AF_INET ? o->ipv4_prefix : o->ipv6_prefix;
-	mask(a, max / 8, bits);
+	subject_mask(a, max / 8, bits);
 	if (inet_ntop(fam, a, txt, sizeof(txt)) == NULL)
 		return -1;
 	n = bits == max ? snprintf(out, outsize, "%s", txt)
@@ -116,11 +116,11 @@ subject_norm(enum subject_type t, const char *raw, const struct subject_opts *o,
 	switch (t) {
 	case SUBJECT_SASL:
 	case SUBJECT_SENDER:
-		return norm_text(raw, 1, out, outsize);
+		return subject_norm_text(raw, 1, out, outsize);
 	case SUBJECT_UID:
-		return norm_text(raw, 0, out, outsize);
+		return subject_norm_text(raw, 0, out, outsize);
 	case SUBJECT_IP:
-		return norm_ip(raw, o, out, outsize);
+		return subject_norm_ip(raw, o, out, outsize);
 	default:
 		return -1;
 	}

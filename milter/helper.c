@@ -61,9 +61,9 @@ static pid_t helper_pid = -1;
 static uint32_t helper_id;
 static char helper_qdir[CONF_PATH_MAX];
 
-/* drop_caps - keep CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH; become user */
+/* helper_drop_caps - keep CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH; become user */
 static int
-drop_caps(const char *user)
+helper_drop_caps(const char *user)
 {
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
@@ -95,9 +95,9 @@ drop_caps(const char *user)
 	return 0;
 }
 
-/* serve - the helper's loop; returns when the milter is gone */
+/* helper_serve - the helper's loop; returns when the milter is gone */
 static void
-serve(int fd)
+helper_serve(int fd)
 {
 	struct hreq rq;
 	struct hresp *rs = NULL;
@@ -170,8 +170,8 @@ helper_start(const struct conf *c, const char *user, char *err, size_t errsize)
 		signal(SIGINT, SIG_IGN);
 		signal(SIGUSR1, SIG_IGN);
 		signal(SIGPIPE, SIG_IGN);
-		if (drop_caps(user) == 0)
-			serve(sv[1]);
+		if (helper_drop_caps(user) == 0)
+			helper_serve(sv[1]);
 		_exit(0);
 	default:
 		close(sv[1]);
@@ -180,9 +180,9 @@ helper_start(const struct conf *c, const char *user, char *err, size_t errsize)
 	}
 }
 
-/* ask - one exchange; returns 0 with *rs filled, or -1 */
+/* helper_ask - one exchange; returns 0 with *rs filled, or -1 */
 static int
-ask(struct hreq *rq, struct hresp *rs, int wait_ms)
+helper_ask(struct hreq *rq, struct hresp *rs, int wait_ms)
 {
 	struct pollfd pfd;
 	ssize_t n;
@@ -234,7 +234,8 @@ helper_proc(
 
 	if (rs == NULL)
 		return -1;
-	if (ask(&rq, rs, budget_ms + HELPER_SLACK_MS) == 0 && rs->rc == 0) {
+	if (helper_ask(&rq, rs, budget_ms + HELPER_SLACK_MS) == 0 &&
+	    rs->rc == 0) {
 		*out = rs->u.proc;
 		rc = 0;
 	} else if (rs->err[0] != '\0')
@@ -257,7 +258,7 @@ helper_qfile(
 		return -1;
 	}
 	str_lcpy(rq.qid, qid, sizeof(rq.qid));
-	if (ask(&rq, rs, HELPER_SLACK_MS * 5) == -1)
+	if (helper_ask(&rq, rs, HELPER_SLACK_MS * 5) == -1)
 		snprintf(err, errsize, "helper unavailable");
 	else if (rs->rc == 0) {
 		*out = rs->u.q;

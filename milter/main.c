@@ -37,16 +37,16 @@ static const char *conf_path = FLOODGATE_CONF;
 static struct account *milter_acct;
 
 static __dead void
-usage(void)
+main_usage(void)
 {
 	fprintf(
 	    stderr, "usage: floodgate-milter [-f] [-n] [-v] [-c FILE] [-V]\n");
 	exit(2);
 }
 
-/* reload_thread - SIGUSR1 loads the file again; a broken one is refused */
+/* main_reload_thread - SIGUSR1 loads the file again; a broken one is refused */
 static void *
-reload_thread(void *arg)
+main_reload_thread(void *arg)
 {
 	sigset_t *set = arg;
 	struct mconf *m, *old;
@@ -76,9 +76,9 @@ reload_thread(void *arg)
 	return NULL;
 }
 
-/* open_socket - the milter socket with its mode and group; fatal on error */
+/* main_open_socket - the milter socket with its mode and group; fatal on error */
 static void
-open_socket(const struct conf *c)
+main_open_socket(const struct conf *c)
 {
 	const char *spec = c->milter.socket;
 	const char *path = strncmp(spec, "unix:", 5) == 0 ? spec + 5 : NULL;
@@ -138,11 +138,11 @@ main(int argc, char *argv[])
 			printf("floodgate-milter %s\n", FLOODGATE_VERSION);
 			return 0;
 		default:
-			usage();
+			main_usage();
 		}
 	}
 	if (optind != argc)
-		usage();
+		main_usage();
 	log_init("floodgate-milter", foreground || check, verbose);
 	if ((m = mconf_read(conf_path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "floodgate-milter: %s\n", err);
@@ -175,7 +175,7 @@ main(int argc, char *argv[])
 		fatalx("out of memory");
 	if (smfi_register(*filter_desc(milter_acct)) == MI_FAILURE)
 		fatalx("smfi_register failed");
-	open_socket(m->c);
+	main_open_socket(m->c);
 	if (priv_drop(pu.name, err, sizeof(err)) == -1)
 		fatalx("milter.user: %s", err);
 
@@ -192,7 +192,7 @@ main(int argc, char *argv[])
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
-	if (pthread_create(&tid, NULL, reload_thread, &set) != 0)
+	if (pthread_create(&tid, NULL, main_reload_thread, &set) != 0)
 		fatalx("cannot start the reload thread");
 	pthread_detach(tid);
 	log_info("started %s: %d limits, socket %s, redis %s%s",

@@ -29,9 +29,9 @@
 #define STATUS_MAX 4096
 #define ARGV_MAX   32
 
-/* pid_name - the pid a /proc entry name stands for, or 0 */
+/* proc_pid_name - the pid a /proc entry name stands for, or 0 */
 static pid_t
-pid_name(const char *s)
+proc_pid_name(const char *s)
 {
 	long long v;
 
@@ -40,10 +40,10 @@ pid_name(const char *s)
 	return (pid_t)v;
 }
 
-/* holds_inode - whether the fd directory at fdfd has "socket:[inode]";
+/* proc_holds_inode - whether the fd directory at fdfd has "socket:[inode]";
  * 1 yes, 0 no, -1 deadline passed */
 static int
-holds_inode(int fdfd, const char *want, long long deadline)
+proc_holds_inode(int fdfd, const char *want, long long deadline)
 {
 	DIR *d;
 	struct dirent *de;
@@ -96,10 +96,10 @@ proc_visits(void)
 	return visits;
 }
 
-/* check_pid - whether /proc/name (at dirfd) is a process of uid holding
+/* proc_check_pid - whether /proc/name (at dirfd) is a process of uid holding
  * want; 1 yes, 0 no, -1 deadline passed */
 static int
-check_pid(int dirfd, const char *name, uid_t uid, const char *want,
+proc_check_pid(int dirfd, const char *name, uid_t uid, const char *want,
     long long deadline)
 {
 	struct stat st;
@@ -113,12 +113,12 @@ check_pid(int dirfd, const char *name, uid_t uid, const char *want,
 	fdfd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fdfd == -1)
 		return 0;
-	return holds_inode(fdfd, want, deadline);
+	return proc_holds_inode(fdfd, want, deadline);
 }
 
-/* hint_add - remember that pid of uid held a socket */
+/* proc_hint_add - remember that pid of uid held a socket */
 static void
-hint_add(uid_t uid, pid_t pid)
+proc_hint_add(uid_t uid, pid_t pid)
 {
 	unsigned int i;
 
@@ -154,20 +154,21 @@ proc_find_socket(
 			break;
 		}
 		snprintf(name, sizeof(name), "%d", (int)hints[i].pid);
-		if ((r = check_pid(dirfd(d), name, uid, want, deadline)) == 1)
+		if ((r = proc_check_pid(dirfd(d), name, uid, want, deadline)) ==
+		    1)
 			found = hints[i].pid;
 	}
 	while (r == 0 && (de = readdir(d)) != NULL) {
-		if ((pid = pid_name(de->d_name)) == 0)
+		if ((pid = proc_pid_name(de->d_name)) == 0)
 			continue;
 		if (clock_mono_ms() > deadline) {
 			r = -1;
 			break;
 		}
-		if ((r = check_pid(
+		if ((r = proc_check_pid(
 		         dirfd(d), de->d_name, uid, want, deadline)) == 1) {
 			found = pid;
-			hint_add(uid, pid);
+			proc_hint_add(uid, pid);
 		}
 	}
 	if (r == -1)
@@ -178,10 +179,10 @@ proc_find_socket(
 	return found;
 }
 
-/* read_at - up to size-1 bytes of file name under dir, NUL-terminated;
+/* proc_read_at - up to size-1 bytes of file name under dir, NUL-terminated;
  * the byte count, or -1 */
 static ssize_t
-read_at(int dir, const char *name, char *buf, size_t size)
+proc_read_at(int dir, const char *name, char *buf, size_t size)
 {
 	ssize_t n, got = 0;
 	int fd;
@@ -202,18 +203,18 @@ read_at(int dir, const char *name, char *buf, size_t size)
 	return got;
 }
 
-/* link_at - readlink of name under dir into buf ("" on failure) */
+/* proc_link_at - readlink of name under dir into buf ("" on failure) */
 static void
-link_at(int dir, const char *name, char *buf, size_t size)
+proc_link_at(int dir, const char *name, char *buf, size_t size)
 {
 	ssize_t n = readlinkat(dir, name, buf, size - 1);
 
 	buf[n > 0 ? n : 0] = '\0';
 }
 
-/* status_field - the first number after "key:\t" in a status text */
+/* proc_status_field - the first number after "key:\t" in a status text */
 static long long
-status_field(const char *status, const char *key)
+proc_status_field(const char *status, const char *key)
 {
 	const char *p = status;
 	size_t klen = strlen(key);
@@ -238,9 +239,9 @@ status_field(const char *status, const char *key)
 	return -1;
 }
 
-/* basic - pid's comm, exe, uid and parent pid; the dir fd or -1 */
+/* proc_basic - pid's comm, exe, uid and parent pid; the dir fd or -1 */
 static int
-basic(int root, pid_t pid, char *comm, size_t commsize, char *exe,
+proc_basic(int root, pid_t pid, char *comm, size_t commsize, char *exe,
     size_t exesize, uid_t *uid, pid_t *ppid)
 {
 	char name[24], status[STATUS_MAX];
@@ -252,17 +253,18 @@ basic(int root, pid_t pid, char *comm, size_t commsize, char *exe,
 	dir = openat(root, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir == -1)
 		return -1;
-	if (read_at(dir, "status", status, sizeof(status)) <= 0) {
+	if (proc_read_at(dir, "status", status, sizeof(status)) <= 0) {
 		close(dir);
 		return -1;
 	}
-	*uid = (v = status_field(status, "Uid")) >= 0 ? (uid_t)v : (uid_t)-1;
-	*ppid = (v = status_field(status, "PPid")) >= 0 ? (pid_t)v : 0;
-	read_at(dir, "comm", comm, commsize);
+	*uid =
+	    (v = proc_status_field(status, "Uid")) >= 0 ? (uid_t)v : (uid_t)-1;
+	*ppid = (v = proc_status_field(status, "PPid")) >= 0 ? (pid_t)v : 0;
+	proc_read_at(dir, "comm", comm, commsize);
 	n = strlen(comm);
 	if (n > 0 && comm[n - 1] == '\n')
 		comm[n - 1] = '\0';
-	link_at(dir, "exe", exe, exesize);
+	proc_link_at(dir, "exe", exe, exesize);
 	return dir;
 }
 
@@ -278,7 +280,7 @@ proc_info(const char *procroot, pid_t pid, struct proc_info *info)
 	memset(info, 0, sizeof(*info));
 	if ((root = open(procroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
-	dir = basic(root, pid, info->comm, sizeof(info->comm), info->exe,
+	dir = proc_basic(root, pid, info->comm, sizeof(info->comm), info->exe,
 	    sizeof(info->exe), &info->uid, &ppid);
 	if (dir == -1) {
 		close(root);
@@ -286,8 +288,8 @@ proc_info(const char *procroot, pid_t pid, struct proc_info *info)
 		return -1;
 	}
 	info->pid = pid;
-	link_at(dir, "cwd", info->cwd, sizeof(info->cwd));
-	if ((n = read_at(dir, "cmdline", cmd, sizeof(cmd))) > 0) {
+	proc_link_at(dir, "cwd", info->cwd, sizeof(info->cwd));
+	if ((n = proc_read_at(dir, "cmdline", cmd, sizeof(cmd))) > 0) {
 		/* a truncated last argument still ends at cmd[n] */
 		for (i = 0; i < n && argc < ARGV_MAX; i += strlen(cmd + i) + 1)
 			argv[argc++] = cmd + i;
@@ -301,8 +303,8 @@ proc_info(const char *procroot, pid_t pid, struct proc_info *info)
 	close(dir);
 	while (ppid > 1 && info->nparents < PROC_PARENTS) {
 		pp = &info->parents[info->nparents];
-		dir = basic(root, ppid, pp->comm, sizeof(pp->comm), pp->exe,
-		    sizeof(pp->exe), &pp->uid, &next);
+		dir = proc_basic(root, ppid, pp->comm, sizeof(pp->comm),
+		    pp->exe, sizeof(pp->exe), &pp->uid, &next);
 		if (dir == -1)
 			break;
 		close(dir);
@@ -314,10 +316,10 @@ proc_info(const char *procroot, pid_t pid, struct proc_info *info)
 	return 0;
 }
 
-/* interpreter - whether base names a known interpreter: the name, maybe
+/* proc_interpreter - whether base names a known proc_interpreter: the name, maybe
  * followed by a version ("php8.2", "python3.11") or "-cgi" */
 static bool
-interpreter(const char *base)
+proc_interpreter(const char *base)
 {
 	static const char *const names[] = {"php", "python", "perl", "ruby",
 	    "node", "nodejs", "sh", "bash", "dash"};
@@ -351,7 +353,7 @@ proc_script(const char *exe, char *const argv[], int argc, const char *cwd,
 		return;
 	base = strrchr(exe, '/');
 	base = base ? base + 1 : exe;
-	if (!interpreter(base))
+	if (!proc_interpreter(base))
 		return;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0) {

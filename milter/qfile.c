@@ -31,9 +31,9 @@
 static const char pfx[] = "Received: by ";
 static const char mid[] = " (Postfix, from userid ";
 
-/* rec_next - the record at *off: type, data, length; 0 or -1 + err */
+/* qfile_rec_next - the record at *off: type, data, length; 0 or -1 + err */
 static int
-rec_next(const unsigned char *buf, size_t len, size_t *off, int *type,
+qfile_rec_next(const unsigned char *buf, size_t len, size_t *off, int *type,
     const unsigned char **data, size_t *dlen, char *err, size_t errsize)
 {
 	size_t o = *off, n = 0;
@@ -67,9 +67,9 @@ rec_next(const unsigned char *buf, size_t len, size_t *off, int *type,
 	return 0;
 }
 
-/* host_ok - a plausible myhostname: 1..255 of [A-Za-z0-9.-_] */
+/* qfile_host_ok - a plausible myhostname: 1..255 of [A-Za-z0-9.-_] */
 static bool
-host_ok(const unsigned char *h, size_t n)
+qfile_host_ok(const unsigned char *h, size_t n)
 {
 	size_t i;
 
@@ -84,10 +84,10 @@ host_ok(const unsigned char *h, size_t n)
 	return true;
 }
 
-/* received - parse Postfix's own Received line; 0 or -1 + err */
+/* qfile_received - parse Postfix's own Received line; 0 or -1 + err */
 static int
-received(const unsigned char *d, size_t n, struct qfile_origin *o, char *err,
-    size_t errsize)
+qfile_received(const unsigned char *d, size_t n, struct qfile_origin *o,
+    char *err, size_t errsize)
 {
 	const unsigned char *host, *p, *end = d + n;
 	char num[16];
@@ -104,7 +104,7 @@ received(const unsigned char *d, size_t n, struct qfile_origin *o, char *err,
 	for (p = host; p < end && *p != ' '; p++)
 		;
 	hlen = (size_t)(p - host);
-	if (!host_ok(host, hlen) || (size_t)(end - p) < sizeof(mid) - 1 ||
+	if (!qfile_host_ok(host, hlen) || (size_t)(end - p) < sizeof(mid) - 1 ||
 	    memcmp(p, mid, sizeof(mid) - 1) != 0) {
 		snprintf(err, errsize,
 		    "not a local submission (no \"from userid\")");
@@ -142,7 +142,8 @@ qfile_parse(const unsigned char *buf, size_t len, struct qfile_origin *o,
 	if (len > QFILE_SCAN_MAX)
 		len = QFILE_SCAN_MAX;
 	for (nrec = 0; nrec < QFILE_RECORDS_MAX; nrec++) {
-		if (rec_next(buf, len, &off, &type, &d, &n, err, errsize) == -1)
+		if (qfile_rec_next(
+		        buf, len, &off, &type, &d, &n, err, errsize) == -1)
 			return -1;
 		if (!content) {
 			if (type == REC_END) {
@@ -165,7 +166,7 @@ qfile_parse(const unsigned char *buf, size_t len, struct qfile_origin *o,
 			    type);
 			return -1;
 		}
-		return received(d, n, o, err, errsize);
+		return qfile_received(d, n, o, err, errsize);
 	}
 	snprintf(err, errsize, "more than %d records before the content",
 	    QFILE_RECORDS_MAX);

@@ -30,10 +30,10 @@
 #define LOCAL_MAX       64
 #define RECV_TIMEOUT_MS 200
 
-/* ask - one exact request of family; 0, or -1 with errno */
+/* sockdiag_ask - one exact request of family; 0, or -1 with errno */
 static int
-ask(int family, const void *src, const void *dst, size_t alen, uint16_t sport,
-    uint16_t dport, struct sockdiag_owner *out)
+sockdiag_ask(int family, const void *src, const void *dst, size_t alen,
+    uint16_t sport, uint16_t dport, struct sockdiag_owner *out)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -124,8 +124,8 @@ sockdiag_lookup(const struct sockaddr *client, const struct sockaddr *server,
 		    (const struct sockaddr_in *)server;
 		struct in6_addr c6, s6;
 
-		if (ask(AF_INET, &c->sin_addr, &s->sin_addr, 4, c->sin_port,
-		        s->sin_port, out) == 0)
+		if (sockdiag_ask(AF_INET, &c->sin_addr, &s->sin_addr, 4,
+		        c->sin_port, s->sin_port, out) == 0)
 			return 0;
 		if (errno != ENOENT)
 			return -1;
@@ -136,7 +136,7 @@ sockdiag_lookup(const struct sockaddr *client, const struct sockaddr *server,
 		s6.s6_addr[10] = s6.s6_addr[11] = 0xff;
 		memcpy(&c6.s6_addr[12], &c->sin_addr, 4);
 		memcpy(&s6.s6_addr[12], &s->sin_addr, 4);
-		return ask(
+		return sockdiag_ask(
 		    AF_INET6, &c6, &s6, 16, c->sin_port, s->sin_port, out);
 	}
 	if (client->sa_family == AF_INET6 && server->sa_family == AF_INET6) {
@@ -147,11 +147,11 @@ sockdiag_lookup(const struct sockaddr *client, const struct sockaddr *server,
 
 		if (IN6_IS_ADDR_V4MAPPED(&c->sin6_addr) &&
 		    IN6_IS_ADDR_V4MAPPED(&s->sin6_addr) &&
-		    ask(AF_INET, &c->sin6_addr.s6_addr[12],
+		    sockdiag_ask(AF_INET, &c->sin6_addr.s6_addr[12],
 		        &s->sin6_addr.s6_addr[12], 4, c->sin6_port,
 		        s->sin6_port, out) == 0)
 			return 0;
-		return ask(AF_INET6, &c->sin6_addr, &s->sin6_addr, 16,
+		return sockdiag_ask(AF_INET6, &c->sin6_addr, &s->sin6_addr, 16,
 		    c->sin6_port, s->sin6_port, out);
 	}
 	errno = EAFNOSUPPORT;
@@ -163,9 +163,9 @@ static struct sockaddr_storage local_addrs[LOCAL_MAX];
 static int local_n;
 static time_t local_at;
 
-/* refresh - the interface addresses (locked) */
+/* sockdiag_refresh - the interface addresses (locked) */
 static void
-refresh(void)
+sockdiag_refresh(void)
 {
 	struct ifaddrs *ifa, *i;
 
@@ -186,9 +186,9 @@ refresh(void)
 	local_at = time(NULL);
 }
 
-/* same_host - a equals the address part of sockaddr l */
+/* sockdiag_same_host - a equals the address part of sockaddr l */
 static bool
-same_host(const struct sockaddr_storage *l, int family, const void *a)
+sockdiag_same_host(const struct sockaddr_storage *l, int family, const void *a)
 {
 	if (l->ss_family != family)
 		return false;
@@ -227,9 +227,9 @@ sockdiag_is_local(const struct sockaddr *sa)
 		return false;
 	pthread_mutex_lock(&local_mu);
 	if (local_at == 0 || time(NULL) - local_at >= LOCAL_CACHE_S)
-		refresh();
+		sockdiag_refresh();
 	for (i = 0; i < local_n && !found; i++)
-		found = same_host(&local_addrs[i], family, a);
+		found = sockdiag_same_host(&local_addrs[i], family, a);
 	pthread_mutex_unlock(&local_mu);
 	return found;
 }

@@ -38,9 +38,9 @@ stamp_hmac(const unsigned char *key, size_t keylen, const void *msg, size_t len,
 	return 0;
 }
 
-/* enc - percent-encode v into out (cut at STAMP_VALUE_MAX, whole escapes) */
+/* stamp_enc - percent-encode v into out (cut at STAMP_VALUE_MAX, whole escapes) */
 static void
-enc(char *out, const char *v)
+stamp_enc(char *out, const char *v)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -67,20 +67,20 @@ struct fields {
 };
 
 static void
-add(struct fields *fs, const char *name, const char *v)
+stamp_add(struct fields *fs, const char *name, const char *v)
 {
 	char e[STAMP_VALUE_MAX + 1];
 
 	if (v == NULL || v[0] == '\0' || fs->n == FIELDS_MAX)
 		return;
-	enc(e, v);
+	stamp_enc(e, v);
 	snprintf(fs->f[fs->n++], sizeof(fs->f[0]), "%s=%s", name, e);
 }
 
-/* mac_b64 - base64 HMAC of fields[0..n) + msgid + sender; 0 or -1 */
+/* stamp_mac_b64 - base64 HMAC of fields[0..n) + msgid + sender; 0 or -1 */
 static int
-mac_b64(const struct stamp_key *k, char fields[][STAMP_VALUE_MAX + 16], int n,
-    const char *msgid, const char *sender, char b64[48])
+stamp_mac_b64(const struct stamp_key *k, char fields[][STAMP_VALUE_MAX + 16],
+    int n, const char *msgid, const char *sender, char b64[48])
 {
 	char text[STAMP_MAX + 2 * 1024];
 	unsigned char mac[32];
@@ -123,9 +123,9 @@ stamp_format(char *out, size_t size, const struct origin *o, const char *host,
 	int i, w;
 
 	fs.n = 0;
-	add(&fs, "v", "1");
-	add(&fs, "h", host != NULL && host[0] ? host : "-");
-	add(&fs, "src", origin_src_name(o->src));
+	stamp_add(&fs, "v", "1");
+	stamp_add(&fs, "h", host != NULL && host[0] ? host : "-");
+	stamp_add(&fs, "src", origin_src_name(o->src));
 	if (opaque) {
 		if (o->uid >= 0 && k != NULL) {
 			unsigned char mac[32];
@@ -136,30 +136,30 @@ stamp_format(char *out, size_t size, const struct origin *o, const char *host,
 				return -1;
 			for (i = 0; i < 8; i++)
 				snprintf(uh + 2 * i, 3, "%02x", mac[i]);
-			add(&fs, "u", uh);
+			stamp_add(&fs, "u", uh);
 		}
 	} else {
 		if (o->uid >= 0) {
 			snprintf(num, sizeof(num), "%lld", o->uid);
-			add(&fs, "uid", num);
-			add(&fs, "user", o->user);
+			stamp_add(&fs, "uid", num);
+			stamp_add(&fs, "user", o->user);
 		}
 		if (p != NULL && p->pid > 0) {
 			snprintf(num, sizeof(num), "%lld", (long long)p->pid);
-			add(&fs, "pid", num);
+			stamp_add(&fs, "pid", num);
 		}
-		add(&fs, "exe", p != NULL ? p->exe : NULL);
-		add(&fs, "cwd", p != NULL ? p->cwd : NULL);
-		add(&fs, "script", p != NULL ? p->script : NULL);
-		add(&fs, "claimed", o->claimed);
-		add(&fs, "auth", o->auth);
+		stamp_add(&fs, "exe", p != NULL ? p->exe : NULL);
+		stamp_add(&fs, "cwd", p != NULL ? p->cwd : NULL);
+		stamp_add(&fs, "script", p != NULL ? p->script : NULL);
+		stamp_add(&fs, "claimed", o->claimed);
+		stamp_add(&fs, "auth", o->auth);
 	}
-	add(&fs, "q", o->qid[0] ? o->qid : "-");
+	stamp_add(&fs, "q", o->qid[0] ? o->qid : "-");
 	snprintf(num, sizeof(num), "%lld", t);
-	add(&fs, "t", num);
+	stamp_add(&fs, "t", num);
 	if (k != NULL) {
-		add(&fs, "k", k->id);
-		if (mac_b64(k, fs.f, fs.n, msgid, o->sender, b64) == -1)
+		stamp_add(&fs, "k", k->id);
+		if (stamp_mac_b64(k, fs.f, fs.n, msgid, o->sender, b64) == -1)
 			return -1;
 		snprintf(fs.f[fs.n++], sizeof(fs.f[0]), "b=%s", b64);
 	}
@@ -224,7 +224,7 @@ stamp_verify(const char *value, const struct stamp_key *keys, int nkeys,
 	for (i = 0; i < nkeys && k == NULL; i++)
 		if (strcmp(keys[i].id, kid + 2) == 0)
 			k = &keys[i];
-	if (k == NULL || mac_b64(k, fs.f, fs.n, msgid, sender, b64) == -1)
+	if (k == NULL || stamp_mac_b64(k, fs.f, fs.n, msgid, sender, b64) == -1)
 		return false;
 	if (EVP_DecodeBlock(want, (const unsigned char *)b64, 44) < 32 ||
 	    EVP_DecodeBlock(got, (const unsigned char *)b, 44) < 32)

@@ -40,7 +40,7 @@ struct daemon {
 };
 
 static __dead void
-usage(void)
+main_usage(void)
 {
 	fprintf(stderr,
 	    "usage: floodgate-policyd [-f] [-n] [-v] [-c FILE] "
@@ -48,9 +48,9 @@ usage(void)
 	exit(2);
 }
 
-/* drop_privileges - become the user priv_resolve picks (after bind) */
+/* main_drop_privileges - become the user priv_resolve picks (after bind) */
 static void
-drop_privileges(const char *user)
+main_drop_privileges(const char *user)
 {
 	struct priv_user pu;
 	char err[128];
@@ -66,7 +66,7 @@ drop_privileges(const char *user)
 }
 
 static void
-stats_arm(struct daemon *d)
+main_stats_arm(struct daemon *d)
 {
 	const struct conf *c = decide_conf(d->decide);
 	struct timeval tv = {c->policyd.stats_interval, 0};
@@ -76,7 +76,7 @@ stats_arm(struct daemon *d)
 }
 
 static void
-on_stats(evutil_socket_t fd, short ev, void *arg)
+main_on_stats(evutil_socket_t fd, short ev, void *arg)
 {
 	struct daemon *d = arg;
 	struct decide_stats st;
@@ -90,12 +90,12 @@ on_stats(evutil_socket_t fd, short ev, void *arg)
 	    st.requests, st.dunno, st.over, st.blocked, st.failed, st.degraded,
 	    server_nconns(d->server), store_up(d->store) ? "up" : "down",
 	    local_flushes(d->local));
-	stats_arm(d);
+	main_stats_arm(d);
 }
 
-/* on_hup - reload; a broken file keeps the running config */
+/* main_on_hup - reload; a broken file keeps the running config */
 static void
-on_hup(evutil_socket_t fd, short ev, void *arg)
+main_on_hup(evutil_socket_t fd, short ev, void *arg)
 {
 	struct daemon *d = arg;
 	const struct conf *old = decide_conf(d->decide);
@@ -117,11 +117,11 @@ on_hup(evutil_socket_t fd, short ev, void *arg)
 	log_info("reloaded %s (%d limits%s)", d->path, c->nlimits,
 	    c->dryrun ? ", dry-run" : "");
 	evtimer_del(d->stats);
-	stats_arm(d);
+	main_stats_arm(d);
 }
 
 static void
-on_drained(void *arg)
+main_on_drained(void *arg)
 {
 	struct daemon *d = arg;
 
@@ -129,20 +129,20 @@ on_drained(void *arg)
 }
 
 static void
-on_deadline(evutil_socket_t fd, short ev, void *arg)
+main_on_deadline(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd;
 	(void)ev;
 	log_warnx("stop: requests still pending, closing them");
-	on_drained(arg);
+	main_on_drained(arg);
 }
 
 /*
- * on_term - stop accepting, answer what is in flight (bounded by the Redis
+ * main_on_term - stop accepting, answer what is in flight (bounded by the Redis
  * timeout plus a second), then exit; a second signal exits at once.
  */
 static void
-on_term(evutil_socket_t fd, short ev, void *arg)
+main_on_term(evutil_socket_t fd, short ev, void *arg)
 {
 	struct daemon *d = arg;
 	long long ms = decide_conf(d->decide)->redis.timeout_ms + 1000;
@@ -158,7 +158,7 @@ on_term(evutil_socket_t fd, short ev, void *arg)
 	log_info("stopping: %d connections open", server_nconns(d->server));
 	evtimer_del(d->stats);
 	evtimer_add(d->deadline, &tv);
-	server_drain(d->server, on_drained, d);
+	server_drain(d->server, main_on_drained, d);
 }
 
 int
@@ -189,11 +189,11 @@ main(int argc, char *argv[])
 			printf("floodgate-policyd %s\n", FLOODGATE_VERSION);
 			return 0;
 		default:
-			usage();
+			main_usage();
 		}
 	}
 	if (optind != argc)
-		usage();
+		main_usage();
 	log_init("floodgate-policyd", foreground || check, verbose);
 	if ((c = conf_load(d.path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "floodgate-policyd: %s\n", err);
@@ -216,19 +216,19 @@ main(int argc, char *argv[])
 		fatalx("out of memory");
 	if (server_listen(d.server, c, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	drop_privileges(c->policyd.user);
-	sighup = evsignal_new(d.base, SIGHUP, on_hup, &d);
-	sigterm = evsignal_new(d.base, SIGTERM, on_term, &d);
-	sigint = evsignal_new(d.base, SIGINT, on_term, &d);
-	d.stats = evtimer_new(d.base, on_stats, &d);
-	d.deadline = evtimer_new(d.base, on_deadline, &d);
+	main_drop_privileges(c->policyd.user);
+	sighup = evsignal_new(d.base, SIGHUP, main_on_hup, &d);
+	sigterm = evsignal_new(d.base, SIGTERM, main_on_term, &d);
+	sigint = evsignal_new(d.base, SIGINT, main_on_term, &d);
+	d.stats = evtimer_new(d.base, main_on_stats, &d);
+	d.deadline = evtimer_new(d.base, main_on_deadline, &d);
 	if (sighup == NULL || sigterm == NULL || sigint == NULL ||
 	    d.stats == NULL || d.deadline == NULL ||
 	    evsignal_add(sighup, NULL) == -1 ||
 	    evsignal_add(sigterm, NULL) == -1 ||
 	    evsignal_add(sigint, NULL) == -1)
 		fatalx("cannot set up signals");
-	stats_arm(&d);
+	main_stats_arm(&d);
 	log_info("started %s: %d limits, %d sockets, redis %s%s",
 	    FLOODGATE_VERSION, c->nlimits, c->policyd.nlisten, c->redis.server,
 	    c->dryrun ? ", dry-run" : "");

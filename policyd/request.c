@@ -68,9 +68,9 @@ request_reset(struct request *r)
 	r->msgsize = r->rcpt_count = 0;
 }
 
-/* finish - checks on a complete request; returns DONE or ERROR */
+/* request_finish - checks on a complete request; returns DONE or ERROR */
 static enum request_rc
-finish(struct request *r, char *err, size_t errsize)
+request_finish(struct request *r, char *err, size_t errsize)
 {
 	size_t i;
 
@@ -112,7 +112,8 @@ request_line(
 	if (len > 0 && line[len - 1] == '\r')
 		len--; /* tolerate CRLF clients */
 	if (len == 0)
-		return r->nlines == 0 ? REQUEST_MORE : finish(r, err, errsize);
+		return r->nlines == 0 ? REQUEST_MORE
+		                      : request_finish(r, err, errsize);
 	if (len > REQUEST_LINE_MAX || memchr(line, '\0', len) != NULL) {
 		snprintf(err, errsize, "line too long or has a NUL byte");
 		return REQUEST_ERROR;

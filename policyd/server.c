@@ -54,8 +54,8 @@ struct server {
 	void *drained_arg;
 };
 
-static void conn_read(struct bufferevent *, void *);
-static void conn_event(struct bufferevent *, short, void *);
+static void server_conn_read(struct bufferevent *, void *);
+static void server_conn_event(struct bufferevent *, short, void *);
 
 struct server *
 server_new(struct event_base *base, struct decide *d)
@@ -76,7 +76,7 @@ server_nconns(const struct server *s)
 }
 
 static void
-conn_free(struct conn *c)
+server_conn_free(struct conn *c)
 {
 	struct server *s = c->srv;
 
@@ -94,45 +94,46 @@ conn_free(struct conn *c)
 		s->drained(s->drained_arg);
 }
 
-/* conn_flushed - while draining: the answer is out, close */
+/* server_conn_flushed - while draining: the answer is out, close */
 static void
-conn_flushed(struct bufferevent *bev, void *arg)
+server_conn_flushed(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
-	conn_free(arg);
+	server_conn_free(arg);
 }
 
-/* conn_close - close now, or once the pending decision has arrived */
+/* server_conn_close - close now, or once the pending decision has arrived */
 static void
-conn_close(struct conn *c)
+server_conn_close(struct conn *c)
 {
 	if (c->busy) {
 		c->dead = true;
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 		return;
 	}
-	conn_free(c);
+	server_conn_free(c);
 }
 
-/* conn_answer - decide's callback: write the action, go on reading */
+/* server_conn_answer - decide's callback: write the action, go on reading */
 static void
-conn_answer(void *arg, const char *action)
+server_conn_answer(void *arg, const char *action)
 {
 	struct conn *c = arg;
 
 	c->busy = false;
 	if (c->dead) {
-		conn_free(c);
+		server_conn_free(c);
 		return;
 	}
 	if (evbuffer_add_printf(bufferevent_get_output(c->bev), "action=%s\n\n",
 	        action) == -1) {
-		conn_free(c);
+		server_conn_free(c);
 		return;
 	}
 	if (c->srv->drained != NULL) {
 		/* stopping: no next request; close once the answer is out */
-		bufferevent_setcb(c->bev, NULL, conn_flushed, conn_event, c);
+		bufferevent_setcb(
+		    c->bev, NULL, server_conn_flushed, server_conn_event, c);
 		bufferevent_enable(c->bev, EV_WRITE);
 		return;
 	}
@@ -140,12 +141,12 @@ conn_answer(void *arg, const char *action)
 	bufferevent_enable(c->bev, EV_READ);
 	/* a pipelining client may have sent the next request already */
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		conn_read(c->bev, c);
+		server_conn_read(c->bev, c);
 }
 
-/* conn_read - parse buffered lines; start a decision on a full request */
+/* server_conn_read - parse buffered lines; start a decision on a full request */
 static void
-conn_read(struct bufferevent *bev, void *arg)
+server_conn_read(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
@@ -163,7 +164,7 @@ conn_read(struct bufferevent *bev, void *arg)
 			log_warnx(
 			    "client %s: line longer than %d bytes, closing",
 			    c->peer, REQUEST_LINE_MAX);
-			conn_close(c);
+			server_conn_close(c);
 			return;
 		}
 		if (eol.pos == -1)
@@ -176,21 +177,21 @@ conn_read(struct bufferevent *bev, void *arg)
 		if (rc == REQUEST_ERROR) {
 			log_warnx("client %s: malformed request: %s; closing",
 			    c->peer, line == NULL ? "out of memory" : err);
-			conn_close(c);
+			server_conn_close(c);
 			return;
 		}
 		if (rc == REQUEST_DONE) {
 			c->busy = true;
 			bufferevent_disable(bev, EV_READ);
-			decide_request(
-			    c->srv->decide, &c->dc, &c->req, conn_answer, c);
+			decide_request(c->srv->decide, &c->dc, &c->req,
+			    server_conn_answer, c);
 			return; /* c may be gone now */
 		}
 	}
 }
 
 static void
-conn_event(struct bufferevent *bev, short what, void *arg)
+server_conn_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
@@ -199,12 +200,12 @@ conn_event(struct bufferevent *bev, short what, void *arg)
 		log_debug("client %s: %s", c->peer, strerror(errno));
 	if (what & BEV_EVENT_TIMEOUT)
 		log_warnx("client %s: write timeout, closing", c->peer);
-	conn_close(c);
+	server_conn_close(c);
 }
 
 static void
-on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
+server_on_accept(struct evconnlistener *l, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
 {
 	struct server *s = arg;
 	struct conn *c;
@@ -239,15 +240,15 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
-	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
+	bufferevent_setcb(c->bev, server_conn_read, NULL, server_conn_event, c);
 	/* a write timeout only: Postfix keeps idle connections open */
 	bufferevent_set_timeouts(c->bev, NULL, &s->write_timeout);
 	bufferevent_enable(c->bev, EV_READ);
 }
 
-/* listen_unix - bind a unix socket with the configured mode and owner */
+/* server_listen_unix - bind a unix socket with the configured mode and owner */
 static struct evconnlistener *
-listen_unix(struct server *s, const struct conf *cf, const char *path,
+server_listen_unix(struct server *s, const struct conf *cf, const char *path,
     char *err, size_t errsize)
 {
 	struct sockaddr_un sun;
@@ -283,7 +284,7 @@ listen_unix(struct server *s, const struct conf *cf, const char *path,
 		gid = gr->gr_gid;
 	}
 	unlink(path);
-	l = evconnlistener_new_bind(s->base, on_accept, s,
+	l = evconnlistener_new_bind(s->base, server_on_accept, s,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128,
 	    (struct sockaddr *)&sun, sizeof(sun));
 	if (l == NULL) {
@@ -300,9 +301,10 @@ listen_unix(struct server *s, const struct conf *cf, const char *path,
 	return l;
 }
 
-/* listen_inet - bind "HOST:PORT" ("[v6]:PORT" for IPv6) */
+/* server_listen_inet - bind "HOST:PORT" ("[v6]:PORT" for IPv6) */
 static struct evconnlistener *
-listen_inet(struct server *s, const char *spec, char *err, size_t errsize)
+server_listen_inet(
+    struct server *s, const char *spec, char *err, size_t errsize)
 {
 	struct sockaddr_storage ss;
 	int sslen = sizeof(ss);
@@ -313,7 +315,7 @@ listen_inet(struct server *s, const char *spec, char *err, size_t errsize)
 		snprintf(err, errsize, "inet:%s: not HOST:PORT", spec);
 		return NULL;
 	}
-	l = evconnlistener_new_bind(s->base, on_accept, s,
+	l = evconnlistener_new_bind(s->base, server_on_accept, s,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
 	    128, (struct sockaddr *)&ss, sslen);
 	if (l == NULL)
@@ -336,9 +338,9 @@ server_listen(
 		struct evconnlistener *l;
 
 		if (strncmp(spec, "unix:", 5) == 0)
-			l = listen_unix(s, cf, spec + 5, err, errsize);
+			l = server_listen_unix(s, cf, spec + 5, err, errsize);
 		else
-			l = listen_inet(s, spec + 5, err, errsize);
+			l = server_listen_inet(s, spec + 5, err, errsize);
 		if (l == NULL)
 			return -1;
 		s->ls[s->nls++] = l;
@@ -369,7 +371,8 @@ server_drain(struct server *s, server_drained_cb *drained, void *arg)
 	for (c = s->conns; c != NULL; c = next) {
 		next = c->next;
 		if (!c->busy)
-			conn_free(c); /* may call drained() on the last one */
+			server_conn_free(
+			    c); /* may call drained() on the last one */
 	}
 }
 
@@ -385,7 +388,7 @@ server_free(struct server *s)
 		evconnlistener_free(s->ls[i]);
 	while (s->conns != NULL) {
 		s->conns->busy = false;
-		conn_free(s->conns);
+		server_conn_free(s->conns);
 	}
 	free(s);
 }

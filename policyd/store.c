@@ -39,7 +39,7 @@ struct store {
 static void store_connect(struct store *);
 
 static struct timeval
-ms_tv(long long ms)
+store_ms_tv(long long ms)
 {
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
@@ -65,12 +65,12 @@ store_drop(struct store *s, const char *why)
 		ctx->data = NULL; /* the disconnect callback sees this */
 		redisAsyncFree(ctx);
 	}
-	tv = ms_tv(s->st.retry_at - now);
+	tv = store_ms_tv(s->st.retry_at - now);
 	evtimer_add(s->retry, &tv);
 }
 
 static void
-on_disconnect(const redisAsyncContext *ctx, int status)
+store_on_disconnect(const redisAsyncContext *ctx, int status)
 {
 	struct store *s = ctx->data;
 
@@ -84,7 +84,7 @@ on_disconnect(const redisAsyncContext *ctx, int status)
 }
 
 static void
-on_connect(const redisAsyncContext *ctx, int status)
+store_on_connect(const redisAsyncContext *ctx, int status)
 {
 	struct store *s = ctx->data;
 
@@ -95,9 +95,9 @@ on_connect(const redisAsyncContext *ctx, int status)
 	store_drop(s, s->why);
 }
 
-/* on_time - Redis' clock, for the limiter's buckets (limiter_clock) */
+/* store_on_time - Redis' clock, for the limiter's buckets (limiter_clock) */
 static void
-on_time(redisAsyncContext *ctx, void *r, void *priv)
+store_on_time(redisAsyncContext *ctx, void *r, void *priv)
 {
 	struct store *s = priv;
 
@@ -109,10 +109,10 @@ on_time(redisAsyncContext *ctx, void *r, void *priv)
 	}
 }
 
-/* on_handshake - a reply of the handshake (common/rconn.h); the last
+/* store_on_handshake - a reply of the handshake (common/rconn.h); the last
  * one (PING) makes the connection usable */
 static void
-on_handshake(redisAsyncContext *ctx, void *r, void *priv)
+store_on_handshake(redisAsyncContext *ctx, void *r, void *priv)
 {
 	const struct rconn_cmd *cmd = priv;
 	struct store *s = ctx->data;
@@ -132,20 +132,20 @@ on_handshake(redisAsyncContext *ctx, void *r, void *priv)
 		log_info("%s", msg);
 }
 
-/* on_clock - Redis' clock once more when the last reading is old */
+/* store_on_clock - Redis' clock once more when the last reading is old */
 static void
-on_clock(evutil_socket_t fd, short ev, void *arg)
+store_on_clock(evutil_socket_t fd, short ev, void *arg)
 {
 	struct store *s = arg;
 
 	(void)fd;
 	(void)ev;
 	if (s->state == ST_UP && clock_stale())
-		redisAsyncCommand(s->ctx, on_time, s, "TIME");
+		redisAsyncCommand(s->ctx, store_on_time, s, "TIME");
 }
 
 static void
-on_retry(evutil_socket_t fd, short ev, void *arg)
+store_on_retry(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd;
 	(void)ev;
@@ -153,7 +153,7 @@ on_retry(evutil_socket_t fd, short ev, void *arg)
 }
 
 static void
-on_connect_timeout(evutil_socket_t fd, short ev, void *arg)
+store_on_connect_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd;
 	(void)ev;
@@ -188,13 +188,13 @@ store_connect(struct store *s)
 	ctx->data = s;
 	s->state = ST_CONNECTING;
 	redisLibeventAttach(ctx, s->base);
-	redisAsyncSetConnectCallback(ctx, on_connect);
-	redisAsyncSetDisconnectCallback(ctx, on_disconnect);
+	redisAsyncSetConnectCallback(ctx, store_on_connect);
+	redisAsyncSetDisconnectCallback(ctx, store_on_disconnect);
 	rconn_handshake_init(&s->hs, s->conf);
 	for (i = 0; i < s->hs.n; i++)
-		redisAsyncCommandArgv(ctx, on_handshake, &s->hs.cmd[i],
+		redisAsyncCommandArgv(ctx, store_on_handshake, &s->hs.cmd[i],
 		    s->hs.cmd[i].argc, s->hs.cmd[i].argv, NULL);
-	tv = ms_tv(s->conf->redis.timeout_ms * 5 < 1000
+	tv = store_ms_tv(s->conf->redis.timeout_ms * 5 < 1000
 	        ? 1000
 	        : s->conf->redis.timeout_ms * 5);
 	evtimer_add(s->connect_to, &tv);
@@ -211,14 +211,14 @@ store_new(struct event_base *base, const struct conf *c)
 	s->base = base;
 	s->conf = c;
 	rconn_state_init(&s->st);
-	s->retry = evtimer_new(base, on_retry, s);
-	s->connect_to = evtimer_new(base, on_connect_timeout, s);
-	s->clock = event_new(base, -1, EV_PERSIST, on_clock, s);
+	s->retry = evtimer_new(base, store_on_retry, s);
+	s->connect_to = evtimer_new(base, store_on_connect_timeout, s);
+	s->clock = event_new(base, -1, EV_PERSIST, store_on_clock, s);
 	if (s->retry == NULL || s->connect_to == NULL || s->clock == NULL) {
 		store_free(s);
 		return NULL;
 	}
-	tv = ms_tv(CLOCK_LEARN_MS / 6);
+	tv = store_ms_tv(CLOCK_LEARN_MS / 6);
 	evtimer_add(s->clock, &tv);
 	store_connect(s);
 	return s;
@@ -285,9 +285,9 @@ struct store_pipe {
 	int n, answered, outstanding;
 };
 
-/* pipe_reply - hiredis callback of one command of a pipeline */
+/* store_pipe_reply - hiredis callback of one command of a pipeline */
 static void
-pipe_reply(redisAsyncContext *ctx, void *r, void *priv)
+store_pipe_reply(redisAsyncContext *ctx, void *r, void *priv)
 {
 	struct store_pipe *p = priv;
 
@@ -304,10 +304,10 @@ pipe_reply(redisAsyncContext *ctx, void *r, void *priv)
 	}
 }
 
-/* pipe_timeout - Redis too slow: NULL for every command not answered,
- * then drop the connection (hiredis hands the rest to pipe_reply) */
+/* store_pipe_timeout - Redis too slow: NULL for every command not answered,
+ * then drop the connection (hiredis hands the rest to store_pipe_reply) */
 static void
-pipe_timeout(evutil_socket_t fd, short ev, void *arg)
+store_pipe_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	struct store_pipe *p = arg;
 	struct store *s = p->s;
@@ -332,7 +332,7 @@ store_pipeline(struct store *s, int n, store_cmd_fn *cmd, void *cmdarg,
     store_cb *cb, void *arg)
 {
 	struct store_pipe *p;
-	struct timeval tv = ms_tv(s->conf->redis.timeout_ms);
+	struct timeval tv = store_ms_tv(s->conf->redis.timeout_ms);
 	const char *const *argv;
 	const size_t *len;
 	char resp[2048];
@@ -342,7 +342,7 @@ store_pipeline(struct store *s, int n, store_cmd_fn *cmd, void *cmdarg,
 	if (s->state != ST_UP || n < 1 || (p = calloc(1, sizeof(*p))) == NULL)
 		return -1;
 	*p = (struct store_pipe){.s = s, .cb = cb, .arg = arg, .n = n};
-	if ((p->timer = evtimer_new(s->base, pipe_timeout, p)) == NULL) {
+	if ((p->timer = evtimer_new(s->base, store_pipe_timeout, p)) == NULL) {
 		free(p);
 		return -1;
 	}
@@ -351,9 +351,9 @@ store_pipeline(struct store *s, int n, store_cmd_fn *cmd, void *cmdarg,
 		/* our formatter; hiredis' (slower) for an outsized command */
 		if ((rl = resp_format(resp, sizeof(resp), argc, argv, len)) > 0
 		        ? redisAsyncFormattedCommand(
-		              s->ctx, pipe_reply, p, resp, rl) != REDIS_OK
-		        : redisAsyncCommandArgv(s->ctx, pipe_reply, p, argc,
-		              (const char **)argv, len) != REDIS_OK)
+		              s->ctx, store_pipe_reply, p, resp, rl) != REDIS_OK
+		        : redisAsyncCommandArgv(s->ctx, store_pipe_reply, p,
+		              argc, (const char **)argv, len) != REDIS_OK)
 			break;
 		p->outstanding++;
 	}
