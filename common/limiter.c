@@ -43,7 +43,7 @@ enum cmd_kind {
 };
 
 /* one limit of the subject: the config and what Redis answered */
-struct lstate {
+struct limiter_limit {
 	const struct conf_limit *cl;
 	long long wms, b, last, dcur, dprev;
 	double frac;
@@ -67,7 +67,7 @@ struct limiter {
 	char brule[CONF_NAME_MAX], breason[LIMITER_WHAT_MAX];
 	long long bvalue, blimit;
 	struct cmdbuf cb; /* the commands and every string they use */
-	struct lstate l[];
+	struct limiter_limit l[];
 };
 
 /* C_ZADD, C_ZCOUNT: the set (0 ips, 1 senders) and the limit, in aux */
@@ -103,7 +103,7 @@ limiter_layout(struct limiter *l)
 	l->evk = CMDBUF_CAT(b, l->c->redis.prefix, KEYS_EVENTS);
 	l->subj = CMDBUF_CAT(b, subject_type_name(l->r.type), ":", l->r.value);
 	for (i = 0; i < l->n; i++) {
-		struct lstate *ls = &l->l[i];
+		struct limiter_limit *ls = &l->l[i];
 		const char *ws, *bs, *ps;
 
 		ls->wms = ls->cl->window * 1000;
@@ -162,7 +162,7 @@ limiter_first(struct limiter *l)
 	/* one HINCRBY per distinct current field (limits may share one) */
 	for (i = 0; i < l->n; i++)
 		for (j = 0; j < l->k; j++) {
-			struct lstate *ls = &l->l[i];
+			struct limiter_limit *ls = &l->l[i];
 
 			ls->incr[j] = -1;
 			for (x = 0; x < i && ls->incr[j] == -1; x++)
@@ -341,7 +341,8 @@ limiter_take(struct limiter *l, int i, const redisReply *r)
 		l->exempt = r->element[0]->type == REDIS_REPLY_STRING &&
 		    strcmp(r->element[0]->str, "1") == 0;
 		for (x = 1; x < want; x++) {
-			struct lstate *ls = &l->l[(x - 1) / (size_t)l->k];
+			struct limiter_limit *ls =
+			    &l->l[(x - 1) / (size_t)l->k];
 
 			/* an override that is no count is ignored */
 			ls->over[(x - 1) % (size_t)l->k] =
@@ -362,7 +363,7 @@ limiter_take(struct limiter *l, int i, const redisReply *r)
 		return 0;
 	case C_USAGE:
 		for (a = 0, x = 0; a < l->n; a++) {
-			struct lstate *ls = &l->l[a];
+			struct limiter_limit *ls = &l->l[a];
 
 			for (j = 0; j < l->k; j++)
 				if (limiter_intval(
@@ -409,7 +410,7 @@ limiter_roll(struct limiter *l)
 	bool rolled = false, fresh;
 
 	for (i = 0; i < l->n; i++) {
-		struct lstate *ls = &l->l[i];
+		struct limiter_limit *ls = &l->l[i];
 		long long w = ls->cl->window;
 
 		if (ls->last == ls->b)
@@ -481,7 +482,7 @@ limiter_judge(struct limiter *l, struct limiter_result *res, bool *signal)
 	int i, j, s, deny = -1;
 
 	for (i = 0; i < l->n; i++) {
-		struct lstate *ls = &l->l[i];
+		struct limiter_limit *ls = &l->l[i];
 		const long long max[NMETRIC] = {
 		    ls->cl->messages, ls->cl->recipients, ls->cl->bytes};
 
@@ -549,7 +550,7 @@ limiter_finish(struct limiter *l, struct limiter_result *res)
 		limiter_block(l, res, reason, l->l[i].cl->block_ttl);
 		comp = !dry;
 	} else if (i != -1) {
-		struct lstate *ls = &l->l[i];
+		struct limiter_limit *ls = &l->l[i];
 		double d = window_estimate(
 		    (double)(ls->dcur + 1), (double)ls->dprev, ls->frac);
 

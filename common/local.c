@@ -23,26 +23,26 @@
 #define NBUCKETS 65536
 #define NMETRICS KEYS_NMETRIC
 
-struct lstate {
+struct local_window {
 	long long bucket; /* current bucket number, -1 unused */
 	double cur[NMETRICS], prev[NMETRICS];
 	double dcur, dprev; /* denials */
 };
 
-struct entry {
-	struct entry *next;
+struct local_entry {
+	struct local_entry *next;
 	char key[SUBJECT_VALUE_MAX + 16];
 	char block_rule[CONF_NAME_MAX]; /* a block we know of, "" none */
 	char block_why[96];
 	long long block_seen;  /* ms; when last confirmed */
 	long long block_until; /* ms; 0 = while cached */
 	int nst;
-	struct lstate st[]; /* one per configured limit */
+	struct local_window st[]; /* one per configured limit */
 };
 
 struct local {
 	pthread_mutex_t mu; /* the milter's threads share one */
-	struct entry *tab[NBUCKETS];
+	struct local_entry *tab[NBUCKETS];
 	unsigned long n;
 	unsigned long flushes;
 };
@@ -62,7 +62,7 @@ static void
 local_empty(struct local *l)
 {
 	unsigned long i;
-	struct entry *e, *next;
+	struct local_entry *e, *next;
 
 	for (i = 0; i < NBUCKETS; i++) {
 		for (e = l->tab[i]; e != NULL; e = next) {
@@ -114,11 +114,11 @@ local_hash(const char *s)
 }
 
 /* local_lookup - entry of a subject, created when asked; NULL if none/ENOMEM */
-static struct entry *
+static struct local_entry *
 local_lookup(struct local *l, const struct limiter_req *r, int nst, bool create)
 {
 	char key[SUBJECT_VALUE_MAX + 16];
-	struct entry *e;
+	struct local_entry *e;
 	unsigned long h;
 	int i;
 
@@ -134,7 +134,8 @@ local_lookup(struct local *l, const struct limiter_req *r, int nst, bool create)
 		local_empty(l);
 		l->flushes++;
 	}
-	if ((e = calloc(1, sizeof(*e) + (size_t)nst * sizeof(struct lstate))) ==
+	if ((e = calloc(
+	         1, sizeof(*e) + (size_t)nst * sizeof(struct local_window))) ==
 	    NULL)
 		return NULL;
 	str_lcpy(e->key, key, sizeof(e->key));
@@ -149,7 +150,7 @@ local_lookup(struct local *l, const struct limiter_req *r, int nst, bool create)
 
 /* local_roll - move a limit's buckets to bucket b */
 static void
-local_roll(struct lstate *s, long long b)
+local_roll(struct local_window *s, long long b)
 {
 	int m;
 
@@ -169,7 +170,7 @@ static bool
 local_blocked_locked(struct local *l, const struct conf *c,
     const struct limiter_req *r, long long now, struct limiter_result *out)
 {
-	struct entry *e = local_lookup(l, r, c->nlimits, false);
+	struct local_entry *e = local_lookup(l, r, c->nlimits, false);
 
 	if (e == NULL || e->block_rule[0] == '\0')
 		return false;
@@ -194,7 +195,7 @@ local_note_locked(struct local *l, const struct limiter_req *r,
 	bool blocked = res->status == LIMITER_BLOCKED ||
 	    res->status == LIMITER_BLOCK_NOW ||
 	    res->status == LIMITER_OVER_BLOCK;
-	struct entry *e = local_lookup(l, r, 0, blocked);
+	struct local_entry *e = local_lookup(l, r, 0, blocked);
 
 	if (e == NULL)
 		return;
@@ -217,7 +218,7 @@ local_check_locked(struct local *l, const struct conf *c,
 {
 	const char *const *names = keys_metric_name;
 	const long long inc[NMETRICS] = {r->messages, r->recipients, r->bytes};
-	struct entry *e;
+	struct local_entry *e;
 	int i, m, deny = -1, dm = 0;
 	double dv = 0, est;
 

@@ -2,7 +2,7 @@
 /*
  * filter - the libmilter callbacks, kept thin: state in, decisions out.
  *
- * Entry point: filter_desc. A connection's state (struct fconn) lives
+ * Entry point: filter_desc. A connection's state (struct filter_conn) lives
  * from connect to close; a message's part is reset at MAIL FROM and
  * abort. Postfix calls the non-SMTP milter for sendmail/postdrop mail
  * with a 127.0.0.1 port 0 connect. Nothing here rejects or tempfails
@@ -30,7 +30,7 @@
 #define STAMPS_MAX 16 /* incoming copies looked at; all are removed */
 #define TEXT_MAX   256
 
-struct fconn {
+struct filter_conn {
 	unsigned long steps; /* negotiated SMFIP_ flags */
 	struct origin o;     /* the connection's, and its current message's */
 	char msgid[TEXT_MAX];
@@ -44,7 +44,7 @@ static const char *const mact_name[] = {"accept", "hold", "tempfail", "reject"};
 
 /* filter_reset - forget the message's stamps and Message-ID */
 static void
-filter_reset(struct fconn *fc)
+filter_reset(struct filter_conn *fc)
 {
 	int i;
 
@@ -58,7 +58,7 @@ filter_reset(struct fconn *fc)
 
 /* filter_answer - CONTINUE, or no answer where the MTA agreed to none */
 static sfsistat
-filter_answer(const struct fconn *fc, unsigned long noreply)
+filter_answer(const struct filter_conn *fc, unsigned long noreply)
 {
 	return fc != NULL && (fc->steps & noreply) != 0 ? SMFIS_NOREPLY
 	                                                : SMFIS_CONTINUE;
@@ -82,7 +82,7 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     unsigned long *pf2, unsigned long *pf3)
 {
 	/* the connection's state starts here: it remembers the steps */
-	struct fconn *fc = calloc(1, sizeof(*fc));
+	struct filter_conn *fc = calloc(1, sizeof(*fc));
 
 	(void)f2;
 	(void)f3;
@@ -109,7 +109,7 @@ fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
 static sfsistat
 fi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
-	struct fconn *fc = smfi_getpriv(ctx);
+	struct filter_conn *fc = smfi_getpriv(ctx);
 	struct mconf *m;
 
 	(void)hostname;
@@ -132,7 +132,7 @@ fi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 static sfsistat
 fi_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct fconn *fc = smfi_getpriv(ctx);
+	struct filter_conn *fc = smfi_getpriv(ctx);
 
 	if (fc == NULL)
 		return SMFIS_CONTINUE;
@@ -145,7 +145,7 @@ fi_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 fi_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct fconn *fc = smfi_getpriv(ctx);
+	struct filter_conn *fc = smfi_getpriv(ctx);
 
 	(void)argv;
 	if (fc != NULL)
@@ -156,7 +156,7 @@ fi_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat
 fi_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct fconn *fc = smfi_getpriv(ctx);
+	struct filter_conn *fc = smfi_getpriv(ctx);
 
 	if (fc == NULL || name == NULL || value == NULL)
 		return filter_answer(fc, SMFIP_NR_HDR);
@@ -173,7 +173,7 @@ fi_header(SMFICTX *ctx, char *name, char *value)
 static sfsistat
 fi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-	struct fconn *fc = smfi_getpriv(ctx);
+	struct filter_conn *fc = smfi_getpriv(ctx);
 
 	(void)chunk;
 	if (fc != NULL)
@@ -184,7 +184,7 @@ fi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 /* filter_strip - delete incoming stamps, highest index first (indexes
  * shift otherwise); with verify on, the ones that verify stay */
 static int
-filter_strip(SMFICTX *ctx, struct fconn *fc, const struct mconf *m)
+filter_strip(SMFICTX *ctx, struct filter_conn *fc, const struct mconf *m)
 {
 	int i, removed = 0;
 
@@ -202,7 +202,7 @@ filter_strip(SMFICTX *ctx, struct fconn *fc, const struct mconf *m)
 
 /* filter_stamp - the header describing o; 0 or -1 */
 static int
-filter_stamp(SMFICTX *ctx, const struct fconn *fc, const struct mconf *m,
+filter_stamp(SMFICTX *ctx, const struct filter_conn *fc, const struct mconf *m,
     const struct origin *o)
 {
 	char value[STAMP_MAX];
@@ -293,7 +293,7 @@ filter_reply(SMFICTX *ctx, const struct origin *o,
 static sfsistat
 fi_eom(SMFICTX *ctx)
 {
-	struct fconn *fc = smfi_getpriv(ctx);
+	struct filter_conn *fc = smfi_getpriv(ctx);
 	struct account_verdict v;
 	enum conf_mact act;
 	struct mconf *m;
@@ -320,7 +320,7 @@ fi_eom(SMFICTX *ctx)
 static sfsistat
 fi_abort(SMFICTX *ctx)
 {
-	struct fconn *fc = smfi_getpriv(ctx);
+	struct filter_conn *fc = smfi_getpriv(ctx);
 
 	if (fc != NULL)
 		filter_reset(fc);
@@ -330,7 +330,7 @@ fi_abort(SMFICTX *ctx)
 static sfsistat
 fi_close(SMFICTX *ctx)
 {
-	struct fconn *fc = smfi_getpriv(ctx);
+	struct filter_conn *fc = smfi_getpriv(ctx);
 
 	if (fc != NULL) {
 		filter_reset(fc);

@@ -36,7 +36,7 @@
 
 enum { H_PROC = 1, H_QFILE = 2 };
 
-struct hreq {
+struct helper_request {
 	uint32_t id;
 	uint32_t type;
 	uint32_t uid;
@@ -45,7 +45,7 @@ struct hreq {
 	char qid[40];
 };
 
-struct hresp {
+struct helper_reply {
 	uint32_t id;
 	int32_t rc;
 	union {
@@ -99,8 +99,8 @@ helper_drop_caps(const char *user)
 static void
 helper_serve(int fd)
 {
-	struct hreq rq;
-	struct hresp *rs = NULL;
+	struct helper_request rq;
+	struct helper_reply *rs = NULL;
 	char path[CONF_PATH_MAX + 64];
 	ssize_t n;
 	pid_t pid;
@@ -182,7 +182,7 @@ helper_start(const struct conf *c, const char *user, char *err, size_t errsize)
 
 /* helper_ask - one exchange; returns 0 with *rs filled, or -1 */
 static int
-helper_ask(struct hreq *rq, struct hresp *rs, int wait_ms)
+helper_ask(struct helper_request *rq, struct helper_reply *rs, int wait_ms)
 {
 	struct pollfd pfd;
 	ssize_t n;
@@ -225,11 +225,11 @@ int
 helper_proc(
     uid_t uid, unsigned long inode, int budget_ms, struct proc_info *out)
 {
-	struct hreq rq = {.type = H_PROC,
+	struct helper_request rq = {.type = H_PROC,
 	    .uid = (uint32_t)uid,
 	    .budget_ms = budget_ms,
 	    .inode = inode};
-	struct hresp *rs = calloc(1, sizeof(*rs));
+	struct helper_reply *rs = calloc(1, sizeof(*rs));
 	int rc = -1;
 
 	if (rs == NULL)
@@ -249,8 +249,8 @@ int
 helper_qfile(
     const char *qid, struct qfile_origin *out, char *err, size_t errsize)
 {
-	struct hreq rq = {.type = H_QFILE};
-	struct hresp *rs = calloc(1, sizeof(*rs));
+	struct helper_request rq = {.type = H_QFILE};
+	struct helper_reply *rs = calloc(1, sizeof(*rs));
 	int rc = -1;
 
 	if (rs == NULL) {

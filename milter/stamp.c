@@ -61,13 +61,13 @@ stamp_enc(char *out, const char *v)
 	out[o] = '\0';
 }
 
-struct fields {
+struct stamp_fields {
 	char f[FIELDS_MAX][STAMP_VALUE_MAX + 16];
 	int n;
 };
 
 static void
-stamp_add(struct fields *fs, const char *name, const char *v)
+stamp_add(struct stamp_fields *fs, const char *name, const char *v)
 {
 	char e[STAMP_VALUE_MAX + 1];
 
@@ -117,7 +117,7 @@ stamp_format(char *out, size_t size, const struct origin *o, const char *host,
     long long t, bool opaque, const struct stamp_key *k, const char *msgid)
 {
 	const struct proc_info *p = o->have_proc ? &o->proc : NULL;
-	static __thread struct fields fs;
+	static __thread struct stamp_fields fs;
 	char num[32], b64[48], uh[17];
 	size_t len = 0, line = HDR_LEN;
 	int i, w;
@@ -184,7 +184,7 @@ bool
 stamp_verify(const char *value, const struct stamp_key *keys, int nkeys,
     const char *msgid, const char *sender)
 {
-	static __thread struct fields fs;
+	static __thread struct stamp_fields fs;
 	char buf[STAMP_MAX], b64[48];
 	const struct stamp_key *k = NULL;
 	const char *b = NULL, *kid = NULL;

@@ -21,7 +21,7 @@
 #include "str.h"
 #include "verdict.h"
 
-struct confref {
+struct decide_confref {
 	struct conf *c;
 	int refs;
 };
@@ -29,7 +29,7 @@ struct confref {
 struct decide {
 	struct store *store;
 	struct local *local;
-	struct confref *cur;
+	struct decide_confref *cur;
 	struct decide_stats st;
 };
 
@@ -45,7 +45,7 @@ struct decide_part {
 /* one request being decided */
 struct decide_op {
 	struct decide *d;
-	struct confref *cr;
+	struct decide_confref *cr;
 	struct decide_conn *dc;
 	decide_cb *cb;
 	void *arg;
@@ -60,7 +60,7 @@ struct decide_op {
 static void decide_reply(const redisReply *, void *);
 
 static void
-decide_confref_drop(struct confref *cr)
+decide_confref_drop(struct decide_confref *cr)
 {
 	if (--cr->refs == 0) {
 		conf_free(cr->c);
@@ -97,7 +97,7 @@ decide_free(struct decide *d)
 void
 decide_reconf(struct decide *d, struct conf *c)
 {
-	struct confref *cr = calloc(1, sizeof(*cr));
+	struct decide_confref *cr = calloc(1, sizeof(*cr));
 
 	if (cr == NULL) {
 		log_warnx("reload: out of memory, keeping the old config");

@@ -30,8 +30,8 @@
 #include "server.h"
 #include "str.h"
 
-struct conn {
-	struct conn *next, *prev;
+struct server_conn {
+	struct server_conn *next, *prev;
 	struct server *srv;
 	struct bufferevent *bev;
 	struct request req;
@@ -46,7 +46,7 @@ struct server {
 	struct decide *decide;
 	struct evconnlistener *ls[CONF_LISTEN_MAX];
 	int nls;
-	struct conn *conns;
+	struct server_conn *conns;
 	int nconns;
 	int max_conns;
 	struct timeval write_timeout;
@@ -76,7 +76,7 @@ server_nconns(const struct server *s)
 }
 
 static void
-server_conn_free(struct conn *c)
+server_conn_free(struct server_conn *c)
 {
 	struct server *s = c->srv;
 
@@ -104,7 +104,7 @@ server_conn_flushed(struct bufferevent *bev, void *arg)
 
 /* server_conn_close - close now, or once the pending decision has arrived */
 static void
-server_conn_close(struct conn *c)
+server_conn_close(struct server_conn *c)
 {
 	if (c->busy) {
 		c->dead = true;
@@ -118,7 +118,7 @@ server_conn_close(struct conn *c)
 static void
 server_conn_answer(void *arg, const char *action)
 {
-	struct conn *c = arg;
+	struct server_conn *c = arg;
 
 	c->busy = false;
 	if (c->dead) {
@@ -148,7 +148,7 @@ server_conn_answer(void *arg, const char *action)
 static void
 server_conn_read(struct bufferevent *bev, void *arg)
 {
-	struct conn *c = arg;
+	struct server_conn *c = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer_ptr eol;
 	char err[128];
@@ -193,7 +193,7 @@ server_conn_read(struct bufferevent *bev, void *arg)
 static void
 server_conn_event(struct bufferevent *bev, short what, void *arg)
 {
-	struct conn *c = arg;
+	struct server_conn *c = arg;
 
 	(void)bev;
 	if (what & BEV_EVENT_ERROR)
@@ -208,7 +208,7 @@ server_on_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct server *s = arg;
-	struct conn *c;
+	struct server_conn *c;
 
 	(void)l;
 	if (s->nconns >= s->max_conns) {
@@ -356,7 +356,7 @@ server_listen(
 void
 server_drain(struct server *s, server_drained_cb *drained, void *arg)
 {
-	struct conn *c, *next;
+	struct server_conn *c, *next;
 	int i;
 
 	for (i = 0; i < s->nls; i++)
