@@ -33,9 +33,10 @@ struct local_entry {
 	struct local_entry *next;
 	char key[SUBJECT_VALUE_MAX + 16];
 	char block_rule[CONF_NAME_MAX]; /* a block we know of, "" none */
-	char block_why[96];
-	long long block_seen;  /* ms; when last confirmed */
-	long long block_until; /* ms; 0 = while cached */
+	char block_why[LIMITER_WHAT_MAX];
+	long long block_value, block_limit; /* what the block says */
+	long long block_seen;               /* ms; when last confirmed */
+	long long block_until;              /* ms; 0 = while cached */
 	int nst;
 	struct local_window st[]; /* one per configured limit */
 };
@@ -184,6 +185,8 @@ local_blocked_locked(struct local *l, const struct conf *c,
 	out->status = LIMITER_BLOCKED;
 	str_lcpy(out->rule, e->block_rule, sizeof(out->rule));
 	str_lcpy(out->what, e->block_why, sizeof(out->what));
+	out->value = e->block_value;
+	out->limit = e->block_limit;
 	return true;
 }
 
@@ -206,6 +209,8 @@ local_note_locked(struct local *l, const struct limiter_req *r,
 	str_lcpy(e->block_rule, res->rule[0] ? res->rule : "-",
 	    sizeof(e->block_rule));
 	str_lcpy(e->block_why, res->what, sizeof(e->block_why));
+	e->block_value = res->value;
+	e->block_limit = res->limit;
 	e->block_seen = now;
 	e->block_until = 0;
 }
@@ -275,6 +280,8 @@ local_check_locked(struct local *l, const struct conf *c,
 			    e->block_rule, cl->name, sizeof(e->block_rule));
 			snprintf(e->block_why, sizeof(e->block_why),
 			    "%s over limit %lld (local)", names[dm], maxes[dm]);
+			e->block_value = out->value;
+			e->block_limit = out->limit;
 			e->block_seen = now;
 			e->block_until = now +
 			    (cl->block_ttl > 0 ? cl->block_ttl * 1000

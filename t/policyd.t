@@ -134,6 +134,9 @@ like(log_since('pa', 0),
 like(log_since('pa', 0),
     qr/event=block rule=sasl-hour subject="sasl:alice\@example\.com" what="messages" value=101 limit=100 client=192\.0\.2\.10/,
     'the block is logged with its rule, subject and evidence');
+like(log_since('pb', 0),
+    qr/action=REJECT decision=blocked rule=sasl-hour subject="sasl:alice\@example\.com" what="messages over limit 100, 10 denials" value=\d+ limit=100 /,
+    "a refusal of a blocked subject logs what its block hash says");
 # a quote in a user name cannot break the key=value log line
 msg($a, 'q"x', $_, ip => '192.0.2.99') for 1 .. 110;
 like(log_since('pa', 0), qr/decision=over rule=sasl-hour subject="sasl:q\\x22x"/,

@@ -82,9 +82,13 @@ main(void)
 	memset(&res, 0, sizeof(res));
 	res.status = LIMITER_BLOCKED;
 	strcpy(res.rule, "R");
+	res.value = 51;
+	res.limit = 50;
 	local_note(l, &r, &res, t0);
 	ok(local_blocked(l, &c, &r, t0 + 59000, &got), "cached block honoured");
 	is_str(got.rule, "R", "with its rule");
+	ok(got.value == 51 && got.limit == 50,
+	    "and the value and limit its block hash said (logged)");
 	ok(!local_blocked(l, &c, &r, t0 + 61000, &got),
 	    "and forgotten after block_cache_time");
 	local_note(l, &r, &res, t0);
