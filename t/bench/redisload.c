@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redisload - the Redis ceiling for floodgate's own work (make bench):
- * per simulated policy request, the same limiter commands that
- * floodgate-policyd sends (the sasl subject with client ip and sender,
- * the ip subject; their follow-ups), laid out by the same common/limiter.c
- * from the same config, pipelined on one connection like policyd's, with
+ * per simulated policy request, the same commands that floodgate-policyd
+ * sends (the sasl subject with client ip and sender, the ip subject;
+ * their follow-ups), from the same verdict (common/verdict.c) on the same
+ * config, each subject pipelined on one connection like policyd's, with
  * -c requests in flight. No policy protocol, no parsing: what is left is
  * Redis itself.
  *
@@ -25,15 +25,16 @@
 
 #include "clock.h"
 #include "conf.h"
-#include "limiter.h"
-#include "subject.h"
+#include "local.h"
+#include "rconn.h"
+#include "verdict.h"
 
 struct client;
 
 /* one subject's round trips */
 struct sub {
 	struct client *c;
-	struct limiter *l;
+	int i; /* the subject in c->v */
 	int n, got;
 	bool follow, bad;
 };
@@ -43,14 +44,16 @@ struct client {
 	long msg;
 	unsigned int user, ip;
 	uint64_t sent_ns;
-	struct sub sub[2];
-	char uname[64], ipstr[32], sname[64]; /* the limiter borrows them */
+	struct verdict v;
+	struct sub sub[VERDICT_SUBJECTS];
+	char uname[64], ipstr[32], sname[64];
 };
 
 static struct {
 	struct event_base *base;
 	redisAsyncContext *ac;
 	struct conf *conf;
+	struct local *local;
 	long warmup, total, issued, done, nlat, errors, status[6];
 	uint64_t *lat, t0, t1;
 	unsigned int seed;
@@ -78,18 +81,19 @@ rnd(void)
 static void client_send(struct client *);
 static void on_reply(redisAsyncContext *, void *, void *);
 
-/* send_round - the commands the limiter laid out now */
+/* send_round - the commands the subject's limiter laid out now */
 static void
 send_round(struct sub *s)
 {
+	const struct limiter *l = s->c->v.sub[s->i].lim;
 	const char *const *argv;
 	const size_t *len;
 	int i, argc;
 
-	s->n = limiter_ncmd(s->l);
+	s->n = limiter_ncmd(l);
 	s->got = 0;
 	for (i = 0; i < s->n; i++) {
-		limiter_cmd(s->l, i, &argc, &argv, &len);
+		limiter_cmd(l, i, &argc, &argv, &len);
 		redisAsyncCommandArgv(
 		    g.ac, on_reply, s, argc, (const char **)argv, len);
 	}
@@ -102,10 +106,9 @@ sub_done(struct sub *s)
 {
 	struct client *c = s->c;
 
-	limiter_free(s->l);
-	s->l = NULL;
 	if (--c->pending > 0)
 		return;
+	verdict_free(&c->v);
 	if (g.done >= g.warmup && g.nlat < g.total)
 		g.lat[g.nlat++] = now_ns() - c->sent_ns;
 	if (++g.done == g.warmup)
@@ -122,20 +125,22 @@ static void
 on_reply(redisAsyncContext *ac, void *r, void *priv)
 {
 	struct sub *s = priv;
-	struct limiter_result res;
+	struct verdict_subject *vs = &s->c->v.sub[s->i];
 
 	(void)ac;
-	if (!s->follow && (r == NULL || limiter_take(s->l, s->got, r) == -1))
+	if (!s->follow && (r == NULL || limiter_take(vs->lim, s->got, r) == -1))
 		s->bad = true;
 	if (++s->got < s->n)
 		return;
 	if (!s->follow) {
-		if (s->bad || limiter_finish(s->l, &res) == -1)
+		if (s->bad ||
+		    verdict_settle(&s->c->v, s->i, g.local, clock_mono_ms()) ==
+		        -1)
 			g.errors++;
 		else if (g.done >= g.warmup)
-			g.status[res.status]++;
+			g.status[vs->res.status]++;
 		s->follow = true;
-		if (!s->bad && limiter_ncmd(s->l) > 0) {
+		if (!s->bad && limiter_ncmd(vs->lim) > 0) {
 			send_round(s);
 			return;
 		}
@@ -143,27 +148,36 @@ on_reply(redisAsyncContext *ac, void *r, void *priv)
 	sub_done(s);
 }
 
-/* send_sub - one subject's first round trip */
+/* client_verdict - the request's subjects as policyd adds them, each
+ * one's first round trip sent */
 static void
-send_sub(struct client *c, int i, enum subject_type t, const char *value,
-    const char *ip, const char *sender, long long m)
+client_verdict(struct client *c)
 {
-	struct sub *s = &c->sub[i];
-	struct limiter_req rq = {.type = t,
-	    .value = value,
-	    .messages = m,
-	    .recipients = 1,
-	    .ip = ip,
-	    .sender = sender,
-	    .by = "policyd"};
+	const struct verdict_counts n = {
+	    .messages = c->rcpt == 1, .recipients = 1};
+	char why[SUBJECT_RAW_MAX];
+	int i;
 
-	*s = (struct sub){.c = c};
-	if ((s->l = limiter_start(g.conf, &rq)) == NULL) {
+	verdict_init(&c->v, g.conf, "policyd");
+	if (verdict_members(&c->v, c->ipstr, c->sname) == -1 ||
+	    (verdict_limited(g.conf, SUBJECT_SASL) &&
+	        verdict_add(&c->v, SUBJECT_SASL, c->uname, &n, why,
+	            sizeof(why)) == -1) ||
+	    (verdict_limited(g.conf, SUBJECT_IP) &&
+	        verdict_add(
+	            &c->v, SUBJECT_IP, c->ipstr, &n, why, sizeof(why)) == -1)) {
 		g.errors++;
 		return;
 	}
-	c->pending++;
-	send_round(s);
+	c->pending = c->v.n;
+	for (i = 0; i < c->v.n; i++) {
+		c->sub[i] = (struct sub){.c = c, .i = i};
+		if (verdict_limiter(&c->v, i) == NULL) {
+			g.errors++;
+			return;
+		}
+		send_round(&c->sub[i]);
+	}
 }
 
 static void
@@ -185,9 +199,7 @@ client_send(struct client *c)
 	    (c->ip >> 8) & 255, c->ip & 255);
 	snprintf(c->sname, sizeof(c->sname), "user%u@example.com", c->user);
 	c->sent_ns = now_ns();
-	send_sub(
-	    c, 0, SUBJECT_SASL, c->uname, c->ipstr, c->sname, c->rcpt == 1);
-	send_sub(c, 1, SUBJECT_IP, c->ipstr, "", "", c->rcpt == 1);
+	client_verdict(c);
 }
 
 static int
@@ -212,6 +224,7 @@ main(int argc, char *argv[])
 	const char *path = NULL, *label = "redis-ceiling", *srv;
 	struct client *cs;
 	char err[512];
+	struct rconn_addr addr;
 	redisContext *sc;
 	redisReply *r;
 	double secs;
@@ -265,10 +278,14 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	srv = g.conf->redis.server;
+	if (rconn_addr_parse(srv, &addr, err, sizeof(err)) == -1 ||
+	    (g.local = local_new()) == NULL) {
+		fprintf(stderr, "redisload: %s\n", err);
+		return 1;
+	}
 	/* Redis' clock, as policyd learns it at connect */
-	sc = strncmp(srv, "unix:", 5) == 0
-	    ? redisConnectUnix(srv + 5)
-	    : redisConnect("127.0.0.1", atoi(strrchr(srv, ':') + 1));
+	sc = addr.is_unix ? redisConnectUnix(addr.host)
+	                  : redisConnect(addr.host, addr.port);
 	if (sc == NULL || sc->err) {
 		fprintf(stderr, "redisload: cannot connect to %s\n", srv);
 		return 1;
@@ -281,9 +298,8 @@ main(int argc, char *argv[])
 	freeReplyObject(r);
 	redisFree(sc);
 	g.base = event_base_new();
-	g.ac = strncmp(srv, "unix:", 5) == 0
-	    ? redisAsyncConnectUnix(srv + 5)
-	    : redisAsyncConnect("127.0.0.1", atoi(strrchr(srv, ':') + 1));
+	g.ac = addr.is_unix ? redisAsyncConnectUnix(addr.host)
+	                    : redisAsyncConnect(addr.host, addr.port);
 	if (g.base == NULL || g.ac == NULL || g.ac->err ||
 	    redisLibeventAttach(g.ac, g.base) != REDIS_OK ||
 	    (g.lat = calloc((size_t)g.total, sizeof(*g.lat))) == NULL ||
@@ -309,6 +325,7 @@ main(int argc, char *argv[])
 	redisAsyncDisconnect(g.ac);
 	event_base_free(g.base);
 	conf_free(g.conf);
+	local_free(g.local);
 	free(cs);
 	free(g.lat);
 	return g.errors > 0 || g.nlat < g.total;
