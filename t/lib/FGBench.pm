@@ -4,11 +4,15 @@
 # floodgate-policyd on a real redis-server, postfwd1/postfwd2 and
 # policyd-rate-limit (Debian packages) with rate limits by sasl_username and
 # client IP; the load generator and the Redis ceiling client; CPU and RSS
-# of a server's processes from /proc.
+# of a server's processes from /proc. The binaries come from FG_BUILD
+# ('build'); bench_bin, start_system and redis_cost take another build
+# directory as an optional last argument (t/bench/compare: two builds in
+# one run).
 package FGBench;
 use strict;
 use warnings;
 use Exporter 'import';
+use File::Temp ();
 use IO::Socket::INET;
 use FG;
 
@@ -16,7 +20,8 @@ our @EXPORT = qw(bench_bin start_system stop_system loadgen redisload
     usage_of floodgate_conf redis_cost);
 
 my $build = $ENV{FG_BUILD} // 'build';
-sub bench_bin { "$build/t/bench/$_[0]" }
+# bench_bin(NAME[, BUILD]): a tool of t/bench, built in BUILD or FG_BUILD
+sub bench_bin { ($_[1] // $build) . "/t/bench/$_[0]" }
 
 # floodgate_conf(PORT, LIMITS[, SOCK]): a policyd config on the shared
 # Redis (or the one at SOCK)
@@ -77,19 +82,21 @@ sub wait_port {
         IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1) });
 }
 
-# start_system(NAME, KIND): start a system on a free port; a handle
+# start_system(NAME, KIND[, BUILD]): start a system on a free port (the
+# floodgate-policyd and DUNNO server of BUILD, default FG_BUILD); a handle
 sub start_system {
-    my ($name, $kind) = @_;
+    my ($name, $kind, $bdir) = @_;
+    $bdir //= $build;
     my $port = free_port();
     my $dir = tmpdir();
     my $h = { name => $name, port => $port, pid => 0 };
     if ($name eq 'dunno') {
-        $h->{pid} = FG::spawn("sys-$port", bench_bin('dunno'), $port);
+        $h->{pid} = FG::spawn("sys-$port", bench_bin('dunno', $bdir), $port);
     } elsif ($name eq 'floodgate') {
         my $conf = floodgate_conf($port, fg_limits($kind));
         $h->{pid} = FG::spawn("sys-$port", 'sh', '-c',
             'ulimit -n 8192; exec "$0" -f -c "$1"',
-            "$build/floodgate-policyd", $conf);
+            "$bdir/floodgate-policyd", $conf);
     } elsif ($name =~ /^postfwd([12])$/) {
         my $v = $1;
         my $l = $limits{$kind};
@@ -203,28 +210,43 @@ sub redisload {
     return $r;
 }
 
-# redis_cost(LIMITS, N): instructions redis-server spends per policy
-# request on floodgate's limiter calls (the Redis ceiling client's, c=16),
-# counted by callgrind: unlike seconds, the same on a busy or idle machine.
-# Returns (instructions per request, the raw output) or (0, why).
+# redis_cost(LIMITS, N[, BUILD[, VIA]]): instructions redis-server spends
+# per policy request on floodgate's limiter calls, counted by callgrind:
+# unlike seconds, the same on a busy or idle machine. The requests come
+# from the Redis ceiling client of BUILD (default FG_BUILD) at c=16, or
+# with VIA 'policyd' from BUILD's floodgate-policyd driven by loadgen at
+# c=16. Returns (instructions per request, the raw output) or (0, why).
 sub redis_cost {
-    my ($limits, $n) = @_;
+    my ($limits, $n, $bdir, $via) = @_;
     return (0, 'valgrind missing') if system('command -v callgrind_control >/dev/null') != 0;
-    my $d = FG::tmpdir() . '/callgrind';
-    mkdir $d;
+    my $d = File::Temp::tempdir('callgrind.XXXX', DIR => FG::tmpdir());
+    chmod 0755, $d;    # policyd's dropped user reaches the socket
     my $sock = "$d/redis.sock";
     my $pid = FG::spawn('redis-callgrind', 'valgrind', '--tool=callgrind',
         "--callgrind-out-file=$d/cg.out", 'redis-server', '--port', '0',
-        '--unixsocket', $sock, '--save', '', '--appendonly', 'no', '--dir', $d);
+        '--unixsocket', $sock, '--unixsocketperm', '777', '--save', '', '--appendonly', 'no', '--dir', $d);
     wait_until(60, sub { `redis-cli -s $sock PING 2>/dev/null` =~ /PONG/ })
         or return (0, 'redis-server under callgrind did not start');
-    my $conf = floodgate_conf(FG::free_port(), $limits, $sock);
-    my $rl = bench_bin('redisload');
-    my $warm = `$rl -f $conf -c 16 -n 500 -w 0 2>&1`;
+    my $port = FG::free_port();
+    my $conf = floodgate_conf($port, $limits, $sock);
+    my ($h, $run);
+    if (($via // 'redisload') eq 'policyd') {
+        $h = { name => 'floodgate', port => $port,
+            pid => FG::spawn("sys-$port", ($bdir // $build) . '/floodgate-policyd',
+                '-f', '-c', $conf) };
+        wait_port($port) or return (0, 'policyd did not listen');
+        my $lg = bench_bin('loadgen');
+        $run = sub { `$lg -s inet:127.0.0.1:$port -c 16 -n $_[0] -w 0 -l floodgate 2>&1` };
+    } else {
+        my $rl = bench_bin('redisload', $bdir);
+        $run = sub { `$rl -f $conf -c 16 -n $_[0] -w 0 2>&1` };
+    }
+    my $warm = $run->(500);
     system("callgrind_control -z $pid >/dev/null 2>&1") == 0
         or return (0, 'callgrind_control -z failed');
-    my $out = `$rl -f $conf -c 16 -n $n -w 0 2>&1`;
+    my $out = $run->($n);
     system("callgrind_control -d $pid >/dev/null 2>&1") == 0 or return (0, 'callgrind_control -d failed');
+    stop_system($h) if $h;
     FG::reap('redis-callgrind', 'TERM', 30);
     my ($dump) = sort { -M $a <=> -M $b } glob("$d/cg.out.*");
     return (0, "no callgrind dump\n$out") unless $dump;

@@ -18,6 +18,7 @@ use strict;
 use warnings;
 use Exporter 'import';
 use File::Basename qw(dirname);
+use IO::Socket::INET;
 use Time::HiRes qw(time sleep);
 use FindBin;
 use FG;
@@ -203,14 +204,34 @@ sub median {
     return @v ? ($v[$#v / 2] + $v[@v / 2]) / 2 : 0;
 }
 
+# use_build(ST, DIR): node a's floodgate-policyd and floodgate-milter
+# restarted from the build directory DIR, same config
+sub use_build {
+    my ($st, $dir) = @_;
+    my $nd = $st->{c}->node('a');
+    stop_milter('milter-a');
+    stop_policyd('policyd-a');
+    unlink $nd->{msock};
+    FG::spawn('policyd-a', "$dir/floodgate-policyd", '-f', '-c', $nd->{conf});
+    FG::spawn('milter-a', "$dir/floodgate-milter", '-f', '-c', $nd->{conf});
+    wait_until(10, sub { -S $nd->{msock} }) or die "milter of $dir did not start";
+    wait_until(10, sub { IO::Socket::INET->new(PeerAddr => "127.0.0.1:$nd->{pport}") })
+        or die "policyd of $dir did not listen";
+}
+
 # e2e_bench(%opts): n (messages per run, 2000), conc (smtp-source
 # sessions, 20), rounds (runs per system, 3), size (payload bytes, 0: the
 # tool's own short body), user (who runs smtp-source, fgtest1: a local
 # web user as the milter sees it), warmup (untimed messages first, 200),
-# settle (s between runs, 1). Starts and stops everything; a running FG
-# Redis is replaced by a fresh one on the same socket (left running).
+# settle (s between runs, 1), systems (which of bare, nullmilter and
+# floodgate, default all), build (the build directory of node a's
+# floodgate-policyd and floodgate-milter, default FG_BUILD), milter (more
+# lines for the milter { } section). Starts and stops everything; a
+# running FG Redis is replaced by a fresh one on the same socket (left
+# running).
 sub e2e_bench {
     my (%o) = @_;
+    my @sys = @{ $o{systems} // \@systems };
     my $st = { n => $o{n} // 2000, conc => $o{conc} // 20,
         rounds => $o{rounds} // 3, size => $o{size} // 0,
         user => $o{user} // 'fgtest1', settle => $o{settle} // 1 };
@@ -220,10 +241,13 @@ sub e2e_bench {
     stop_redis() if $had_redis;
     my $big = 100 * ($st->{n} * ($st->{rounds} + 1) + $warm);
     my %res = (n => $st->{n}, conc => $st->{conc}, rounds => $st->{rounds},
-        size => $st->{size}, user => $st->{user}, target => 0.9, runs => []);
+        size => $st->{size}, user => $st->{user}, target => 0.9, runs => [],
+        systems => \@sys);
     my $ok = eval {
         local $FindBin::Bin = $tdir;
-        $st->{c} = FGCluster->new(limits => e2e_limits($big));
+        $st->{c} = FGCluster->new(limits => e2e_limits($big),
+            milter => $o{milter} // '');
+        use_build($st, $o{build}) if $o{build};
         my $b = $st->{c}->pf('b');
         $b->postconf(smtpd_recipient_restrictions => '',
             smtpd_milters => '', non_smtpd_milters => '')
@@ -235,9 +259,9 @@ sub e2e_bench {
             map { ("policyd-$_", "milter-$_", "sink-$_") } 'a', 'b'];
         $res{roots} = [map { $st->{c}->pf($_)->{root} } 'a', 'b'];
         push @{ $res{pids} }, map { $st->{c}->pf($_)->master_pid } 'a', 'b';
-        $warm and run_once($st, $_, $warm) for @systems;
+        $warm and run_once($st, $_, $warm) for @sys;
         for my $i (1 .. $st->{rounds}) {
-            for my $sys ($i % 2 ? @systems : reverse @systems) {
+            for my $sys ($i % 2 ? @sys : reverse @sys) {
                 my $r = run_once($st, $sys, $st->{n});
                 $r->{round} = $i;
                 push @{ $res{runs} }, $r;
@@ -268,7 +292,7 @@ sub teardown {
 
 sub summarize {
     my ($res) = @_;
-    for my $sys (@systems) {
+    for my $sys (@{ $res->{systems} }) {
         my @r = grep { $_->{system} eq $sys } @{ $res->{runs} };
         my %s = (recv => [map { $_->{recv_rate} } @r],
             deliv => [map { $_->{deliv_rate} } @r]);
@@ -279,8 +303,7 @@ sub summarize {
         $res->{$sys} = \%s;
     }
     for my $k ('recv', 'deliv') {
-        my ($b, $n) = map { $res->{$_}{"${k}_median"} } 'bare', 'nullmilter';
-        my $f = $res->{floodgate}{"${k}_median"};
+        my ($b, $n, $f) = map { $res->{$_}{"${k}_median"} // 0 } @systems;
         $res->{ratio}{$k} = $b ? $f / $b : 0;
         $res->{met}{$k} = $res->{ratio}{$k} >= $res->{target} ? 1 : 0;
         $res->{null_ratio}{$k} = $b ? $n / $b : 0;
@@ -299,7 +322,7 @@ sub e2e_report {
         $r->{n}, $r->{rounds}, 'system', 'received', 'delivered',
         'received, each run', 'delivered, each run', 'exact';
     my $each = sub { join ' ', map { sprintf '%.0f', $_ } @{ $_[0] } };
-    for my $sys (@systems) {
+    for my $sys (@{ $r->{systems} }) {
         $s .= sprintf "%-10s %9.0f %9.0f   %-23s %-23s %s\n", $sys,
             @{ $r->{$sys} }{qw(recv_median deliv_median)},
             $each->($r->{$sys}{recv}), $each->($r->{$sys}{deliv}),
@@ -315,7 +338,7 @@ sub e2e_report {
     $s .= "\nCPU seconds a run (median; other: the rest of the machine and the\n"
         . "kernel, this script included; box: all of it)\n"
         . sprintf("  %-10s" . (' %8s' x 8) . "\n", 'system', @parts, 'other', 'box');
-    for my $sys (@systems) {
+    for my $sys (@{ $r->{systems} }) {
         my $c = $r->{$sys}{cpu};
         my $other = $c->{box} // 0;
         $other -= $c->{$_} // 0 for @parts;
