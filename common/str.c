@@ -3,7 +3,8 @@
  * str - strict number parsing, log escaping, bounded copy, numbers
  * written without printf.
  *
- * Entry points: str_tonum, str_escape, str_lcpy, str_lltoa. Never allocates.
+ * Entry points: str_tonum, str_escape, str_lcpy, str_line, str_lltoa.
+ * Never allocates.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -73,6 +74,19 @@ str_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
 	}
 	dst[o] = '\0';
 	return dst;
+}
+
+/* str_line - a bounded copy of untrusted text up to its first line
+ * break (NULL: ""), so a header or macro value cannot add a line */
+void
+str_line(char *dst, size_t size, const char *src)
+{
+	if (src == NULL) {
+		dst[0] = '\0';
+		return;
+	}
+	str_lcpy(dst, src, size);
+	dst[strcspn(dst, "\r\n")] = '\0';
 }
 
 /* str_lcpy - strlcpy(3); returns strlen(src), >= dstsize means cut */

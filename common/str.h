@@ -17,6 +17,7 @@ int str_tonum(const char *, long long min, long long max, long long *)
 const char *str_escape(
     char *dst, size_t dstsize, const char *src, size_t srclen);
 size_t str_lcpy(char *dst, const char *src, size_t dstsize);
+void str_line(char *dst, size_t size, const char *src);
 size_t str_lltoa(char *dst, size_t dstsize, long long);
 
 #endif

@@ -64,18 +64,6 @@ filter_answer(const struct filter_conn *fc, unsigned long noreply)
 	                                                : SMFIS_CONTINUE;
 }
 
-/* filter_text - a bounded copy of untrusted text without line breaks */
-static void
-filter_text(char *dst, size_t size, const char *src)
-{
-	if (src == NULL) {
-		dst[0] = '\0';
-		return;
-	}
-	str_lcpy(dst, src, size);
-	dst[strcspn(dst, "\r\n")] = '\0';
-}
-
 static sfsistat
 fi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
     unsigned long f3, unsigned long *pf0, unsigned long *pf1,
@@ -166,7 +154,7 @@ fi_header(SMFICTX *ctx, char *name, char *value)
 			fc->stamps[fc->nstamps] = strdup(value);
 		fc->nstamps++;
 	} else if (strcasecmp(name, "Message-ID") == 0 && fc->msgid[0] == '\0')
-		filter_text(fc->msgid, sizeof(fc->msgid), value);
+		str_line(fc->msgid, sizeof(fc->msgid), value);
 	return filter_answer(fc, SMFIP_NR_HDR);
 }
 

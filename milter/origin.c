@@ -35,18 +35,6 @@ origin_src_name(enum origin_src s)
 	return (unsigned int)s < 4 ? origin_src_names[s] : "remote";
 }
 
-/* origin_text - a bounded copy of untrusted text without line breaks */
-static void
-origin_text(char *dst, size_t size, const char *src)
-{
-	if (src == NULL) {
-		dst[0] = '\0';
-		return;
-	}
-	str_lcpy(dst, src, size);
-	dst[strcspn(dst, "\r\n")] = '\0';
-}
-
 /* origin_user - the name of o->uid, or the number when it has none */
 static void
 origin_user(struct origin *o)
@@ -163,12 +151,12 @@ origin_envfrom(
 
 	if (sender != NULL && sender[0] == '<')
 		sender++;
-	origin_text(o->sender, sizeof(o->sender), sender);
+	str_line(o->sender, sizeof(o->sender), sender);
 	n = strlen(o->sender);
 	if (n > 0 && o->sender[n - 1] == '>')
 		o->sender[n - 1] = '\0';
-	origin_text(o->auth, sizeof(o->auth), auth);
-	origin_text(o->qid, sizeof(o->qid), qid);
+	str_line(o->auth, sizeof(o->auth), auth);
+	str_line(o->qid, sizeof(o->qid), qid);
 	o->claimed[0] = o->claimed_script[0] = '\0';
 	o->nrcpt = 0;
 	o->size = 0;
@@ -186,7 +174,7 @@ origin_header(struct origin *o, const char *name, const char *value)
 	o->size += (long long)(strlen(name) + strlen(value) + 3);
 	if (strcasecmp(name, "X-PHP-Originating-Script") == 0 &&
 	    o->claimed[0] == '\0')
-		origin_text(o->claimed, sizeof(o->claimed), value);
+		str_line(o->claimed, sizeof(o->claimed), value);
 }
 
 void
@@ -217,7 +205,7 @@ void
 origin_eom(struct origin *o, const char *qid)
 {
 	if (qid != NULL && qid[0] != '\0' && o->qid[0] == '\0')
-		origin_text(o->qid, sizeof(o->qid), qid);
+		str_line(o->qid, sizeof(o->qid), qid);
 	if (o->src == ORIGIN_SENDMAIL)
 		origin_sendmail(o, o->qid);
 	if (o->auth[0] != '\0' && o->src == ORIGIN_REMOTE)

@@ -12,6 +12,7 @@
 
 #include "clock.h"
 #include "limiter.h"
+#include "redisreply.h"
 #include "str.h"
 #include "tap.h"
 
@@ -41,56 +42,6 @@ cmdline(const struct limiter *l, int i)
 	return buf;
 }
 
-/* replies made by hand */
-static redisReply *
-rnum(long long v)
-{
-	redisReply *r = calloc(1, sizeof(*r));
-
-	r->type = REDIS_REPLY_INTEGER;
-	r->integer = v;
-	return r;
-}
-
-static redisReply *
-rstr(const char *s)
-{
-	redisReply *r = calloc(1, sizeof(*r));
-
-	r->type = s != NULL ? REDIS_REPLY_STRING : REDIS_REPLY_NIL;
-	r->str = (char *)s;
-	r->len = s != NULL ? strlen(s) : 0;
-	return r;
-}
-
-static redisReply *
-rarr(size_t n, ...)
-{
-	redisReply *r = calloc(1, sizeof(*r));
-	va_list ap;
-	size_t i;
-
-	r->type = REDIS_REPLY_ARRAY;
-	r->elements = n;
-	r->element = calloc(n ? n : 1, sizeof(*r->element));
-	va_start(ap, n);
-	for (i = 0; i < n; i++)
-		r->element[i] = va_arg(ap, redisReply *);
-	va_end(ap);
-	return r;
-}
-
-static void
-rfree(redisReply *r)
-{
-	size_t i;
-
-	for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
-		rfree(r->element[i]);
-	free(r->element);
-	free(r);
-}
-
 /* take - reply i, freed after */
 static int
 take(struct limiter *l, int i, redisReply *r)
@@ -118,10 +69,7 @@ reply(const struct limiter *l, int i)
 		return rnum(1);
 	if (strcmp(argv[0], "HMGET") != 0)
 		return rnum(999999999999999LL);
-	r = rarr(0); /* elements filled here, not from varargs */
-	r->elements = (size_t)argc - 2;
-	free(r->element);
-	r->element = calloc(r->elements, sizeof(*r->element));
+	r = rarr_of((size_t)argc - 2);
 	for (a = 2; a < argc; a++)
 		r->element[a - 2] =
 		    rstr(argv[a][0] == 'L' ? "12" : "999999999999999");

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redisreply.h"
 #include "str.h"
 #include "tap.h"
 #include "verdict.h"
@@ -106,46 +107,6 @@ static const struct row {
 static const char *const state_name[] = {
     "under", "over", "overblock", "blocked", "exempt", "failed", "absent"};
 
-static redisReply *
-mk(int type)
-{
-	redisReply *r = calloc(1, sizeof(*r));
-
-	r->type = type;
-	return r;
-}
-
-static redisReply *
-rstr(const char *s)
-{
-	redisReply *r = mk(s != NULL ? REDIS_REPLY_STRING : REDIS_REPLY_NIL);
-
-	r->str = (char *)s;
-	r->len = s != NULL ? strlen(s) : 0;
-	return r;
-}
-
-static redisReply *
-rarr(size_t n)
-{
-	redisReply *r = mk(REDIS_REPLY_ARRAY);
-
-	r->elements = n;
-	r->element = calloc(n ? n : 1, sizeof(*r->element));
-	return r;
-}
-
-static void
-rfree(redisReply *r)
-{
-	size_t i;
-
-	for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
-		rfree(r->element[i]);
-	free(r->element);
-	free(r);
-}
-
 /* reply - what Redis answers command i for a subject in state st */
 static redisReply *
 reply(const struct limiter *l, int i, enum state st)
@@ -159,13 +120,13 @@ reply(const struct limiter *l, int i, enum state st)
 
 	limiter_cmd(l, i, &argc, &argv, &len);
 	if (strcmp(argv[0], "HGETALL") == 0) {
-		r = rarr(st == BLOCKED ? 8 : 0);
+		r = rarr_of(st == BLOCKED ? 8 : 0);
 		for (a = 0; st == BLOCKED && a < 8; a++)
 			r->element[a] = rstr(block[a]);
 		return r;
 	}
 	if (strcmp(argv[0], "HMGET") == 0) {
-		r = rarr((size_t)argc - 2);
+		r = rarr_of((size_t)argc - 2);
 		for (a = 2; a < argc; a++)
 			r->element[a - 2] = rstr(
 			    strcmp(argv[a], "exempt") == 0 && st == EXEMPT ? "1"
@@ -175,12 +136,10 @@ reply(const struct limiter *l, int i, enum state st)
 			        : NULL);
 		return r;
 	}
-	r = mk(REDIS_REPLY_INTEGER);
-	r->integer =
+	return rnum(
 	    strcmp(argv[0], "HINCRBY") == 0 && (st == OVER || st == OVERBLOCK)
-	    ? 11
-	    : 1;
-	return r;
+	        ? 11
+	        : 1);
 }
 
 /* feed - subject i through Redis in state st, or its fallback */
