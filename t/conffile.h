@@ -3,7 +3,7 @@
  * conffile.h - one temporary floodgate.conf for the conf unit tests: load()
  * writes a text there and conf_loads it; has_prefix() and errline() read
  * the "<path>:<line>:" an error starts with. main() makes the file with
- * mkstemp(path) and unlinks it.
+ * conffile_make() and unlinks it.
  */
 #ifndef FG_CONFFILE_H
 #define FG_CONFFILE_H
@@ -12,10 +12,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 
 static char path[] = "/tmp/fgconfXXXXXX";
+
+/* conffile_make - the temporary file (mkstemp); false when it failed */
+static __attribute__((unused)) bool
+conffile_make(void)
+{
+	int fd = mkstemp(path);
+
+	if (fd == -1)
+		return false;
+	close(fd);
+	return true;
+}
 
 /* load - text into the temporary file, then conf_load it */
 static __attribute__((unused)) struct conf *

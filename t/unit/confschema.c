@@ -364,11 +364,8 @@ out:
 int
 main(void)
 {
-	int fd = mkstemp(path);
-
-	if (!ok(fd != -1, "mkstemp"))
+	if (!ok(conffile_make(), "a temporary config file"))
 		return tap_done();
-	close(fd);
 	rows();
 	tree();
 	by_section();
