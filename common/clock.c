@@ -14,6 +14,9 @@
 #include "clock.h"
 #include "str.h"
 
+/* the latest TIME believed (year 36812): ms of it fit any arithmetic */
+#define CLOCK_SEC_MAX (1LL << 40)
+
 /* Redis' clock minus the monotonic clock, and when it was learnt */
 static long long clock_offset_ms, clock_learnt_ms;
 
@@ -26,17 +29,20 @@ clock_mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* clock_field - one element of a TIME reply (a string of digits) */
+/* clock_field - one element of a TIME reply (a string of digits) within
+ * [0, max]; 0 or -1 */
 static int
-clock_field(const redisReply *e, long long *v)
+clock_field(const redisReply *e, long long max, long long *v)
 {
 	if (e->type == REDIS_REPLY_INTEGER) {
+		if (e->integer < 0 || e->integer > max)
+			return -1;
 		*v = e->integer;
 		return 0;
 	}
 	if (e->type != REDIS_REPLY_STRING || e->len > 20)
 		return -1;
-	return str_tonum(e->str, 0, INT64_MAX / 2, v);
+	return str_tonum(e->str, 0, max, v);
 }
 
 int
@@ -45,8 +51,8 @@ clock_learn(const redisReply *r)
 	long long sec, usec, now = clock_mono_ms();
 
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    clock_field(r->element[0], &sec) == -1 ||
-	    clock_field(r->element[1], &usec) == -1 || sec <= 0 || usec < 0)
+	    clock_field(r->element[0], CLOCK_SEC_MAX, &sec) == -1 ||
+	    clock_field(r->element[1], 999999, &usec) == -1 || sec <= 0)
 		return -1;
 	__atomic_store_n(
 	    &clock_offset_ms, sec * 1000 + usec / 1000 - now, __ATOMIC_RELAXED);

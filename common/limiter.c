@@ -250,7 +250,9 @@ limiter_cmd(const struct limiter *l, int i, int *argc, const char *const **argv,
 	*argvlen = NULL; /* C strings: no lengths kept (memory per request) */
 }
 
-/* limiter_intval - a reply element holding an integer (nil: 0); 0 or -1 */
+/* limiter_intval - a reply element holding a count (nil: 0) within
+ * +-LIMITER_COUNT_MAX, so no sum, product or cast of it can overflow;
+ * 0 or -1 */
 static int
 limiter_intval(const redisReply *e, long long *v)
 {
@@ -259,12 +261,15 @@ limiter_intval(const redisReply *e, long long *v)
 		return 0;
 	}
 	if (e->type == REDIS_REPLY_INTEGER) {
+		if (e->integer < -LIMITER_COUNT_MAX ||
+		    e->integer > LIMITER_COUNT_MAX)
+			return -1;
 		*v = e->integer;
 		return 0;
 	}
 	if (e->type != REDIS_REPLY_STRING || e->len > 20)
 		return -1;
-	return str_tonum(e->str, INT64_MIN / 2, INT64_MAX / 2, v);
+	return str_tonum(e->str, -LIMITER_COUNT_MAX, LIMITER_COUNT_MAX, v);
 }
 
 /* limiter_text - a printable copy of a string element (nil: ""): a block
@@ -356,10 +361,12 @@ limiter_take(struct limiter *l, int i, const redisReply *r)
 		limiter_block_hash(l, r);
 		return 0;
 	case C_INCR:
+		if (limiter_intval(r, &v) == -1)
+			return -1;
 		for (a = 0; a < l->n; a++)
 			for (j = 0; j < l->k; j++)
 				if (l->l[a].incr[j] == i)
-					l->l[a].count[j] = r->integer;
+					l->l[a].count[j] = v;
 		return 0;
 	case C_USAGE:
 		for (a = 0, x = 0; a < l->n; a++) {
@@ -376,7 +383,9 @@ limiter_take(struct limiter *l, int i, const redisReply *r)
 		}
 		return 0;
 	case C_ZCOUNT:
-		l->l[cm->aux / 2].zcount[cm->aux % 2] = r->integer;
+		if (limiter_intval(r, &v) == -1)
+			return -1;
+		l->l[cm->aux / 2].zcount[cm->aux % 2] = v;
 		return 0;
 	default:
 		return 0;

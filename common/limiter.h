@@ -34,6 +34,9 @@
 
 #define LIMITER_KEY_MAX  (CONF_NAME_MAX + SUBJECT_VALUE_MAX + 32)
 #define LIMITER_WHAT_MAX 96
+/* the largest count, bucket or time taken from a reply (2^50): a reply
+ * beyond it is refused as of the wrong shape */
+#define LIMITER_COUNT_MAX (1LL << 50)
 
 enum limiter_status {
 	LIMITER_PASS = 0,       /* counted */

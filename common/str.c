@@ -3,7 +3,8 @@
  * str - strict number parsing, log escaping, bounded copy, numbers
  * written without printf.
  *
- * Entry points: str_tonum, str_escape, str_lcpy, str_line, str_lltoa.
+ * Entry points: str_tonum, str_escape, str_escape_word, str_lcpy,
+ * str_line, str_lltoa.
  * Never allocates.
  */
 #include <errno.h>
@@ -29,20 +30,19 @@ str_tonum(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
-/* str_esc_len - bytes str_escape writes for c */
+/* str_esc_len - bytes an escape writes for c (word: an unquoted field) */
 static size_t
-str_esc_len(unsigned char c)
+str_esc_len(unsigned char c, bool word)
 {
+	if (word && (c == ' ' || c == '='))
+		return 4;
 	return (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? 1 : 4;
 }
 
-/*
- * str_escape - copy src for a (quoted) log field: printable ASCII but '"'
- * and '\\' pass, everything else becomes \xHH; cut with "..." when dst
- * is too small. Returns dst.
- */
-const char *
-str_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
+/* str_escape_any - str_escape, or str_escape_word */
+static const char *
+str_escape_any(
+    char *dst, size_t dstsize, const char *src, size_t srclen, bool word)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i, o = 0, total = 0, reserve;
@@ -50,11 +50,11 @@ str_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
 	if (dstsize == 0)
 		return dst;
 	for (i = 0; i < srclen; i++)
-		total += str_esc_len((unsigned char)src[i]);
+		total += str_esc_len((unsigned char)src[i], word);
 	reserve = total < dstsize ? 1 : 4; /* room for "..." only if cut */
 	for (i = 0; i < srclen; i++) {
 		unsigned char c = (unsigned char)src[i];
-		size_t need = str_esc_len(c);
+		size_t need = str_esc_len(c, word);
 
 		if (o + need + reserve > dstsize) {
 			if (o + 4 <= dstsize) {
@@ -74,6 +74,25 @@ str_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
 	}
 	dst[o] = '\0';
 	return dst;
+}
+
+/*
+ * str_escape - copy src for a quoted log field: printable ASCII but '"'
+ * and '\\' pass, everything else becomes \xHH; cut with "..." when dst
+ * is too small. Returns dst.
+ */
+const char *
+str_escape(char *dst, size_t dstsize, const char *src, size_t srclen)
+{
+	return str_escape_any(dst, dstsize, src, srclen, false);
+}
+
+/* str_escape_word - str_escape for an unquoted field: space and '=' are
+ * escaped too, so a value can neither end its field nor start another */
+const char *
+str_escape_word(char *dst, size_t dstsize, const char *src, size_t srclen)
+{
+	return str_escape_any(dst, dstsize, src, srclen, true);
 }
 
 /* str_line - a bounded copy of untrusted text up to its first line

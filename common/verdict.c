@@ -240,6 +240,16 @@ verdict_refund(struct verdict *v, const struct verdict_decision *d, int i)
 	return limiter_refund(s->lim) == 0 && limiter_ncmd(s->lim) > 0;
 }
 
+/* verdict_rule - the rule as an unquoted field (a block hash's rule is
+ * anyone's with Redis access); "-" for none */
+static const char *
+verdict_rule(const struct verdict_subject *s, char *buf, size_t size)
+{
+	if (s->res.rule[0] == '\0')
+		return "-";
+	return str_escape_word(buf, size, s->res.rule, strlen(s->res.rule));
+}
+
 /* verdict_fields - subject="t:v" what="w" value=V limit=L, escaped */
 static void
 verdict_fields(const struct verdict_subject *s, char *buf, size_t size)
@@ -262,7 +272,7 @@ verdict_line(const struct verdict *v, const struct verdict_decision *d,
 	static const char *const kind[] = {
 	    "pass", "blocked", "over", "failure"};
 	const struct verdict_subject *s;
-	char fields[512], act[32];
+	char fields[512], act[32], rule[CONF_NAME_MAX * 4];
 	size_t n;
 
 	if (d->kind == VERDICT_PASS)
@@ -273,7 +283,7 @@ verdict_line(const struct verdict *v, const struct verdict_decision *d,
 	verdict_fields(s, fields, sizeof(fields));
 	snprintf(buf, size, "%saction=%s decision=%s rule=%s %s",
 	    d->enforced ? "" : "dryrun=1 ", act, kind[d->kind],
-	    s->res.rule[0] ? s->res.rule : "-", fields);
+	    verdict_rule(s, rule, sizeof(rule)), fields);
 	return true;
 }
 
@@ -281,14 +291,15 @@ bool
 verdict_block_line(const struct verdict *v, int i, char *buf, size_t size)
 {
 	const struct verdict_subject *s = &v->sub[i];
-	char fields[512];
+	char fields[512], rule[CONF_NAME_MAX * 4];
 
 	if (s->res.status != LIMITER_OVER_BLOCK &&
 	    s->res.status != LIMITER_BLOCK_NOW)
 		return false;
 	verdict_fields(s, fields, sizeof(fields));
 	snprintf(buf, size, "%sevent=block rule=%s %s",
-	    v->c->dryrun ? "dryrun=1 " : "", s->res.rule, fields);
+	    v->c->dryrun ? "dryrun=1 " : "",
+	    verdict_rule(s, rule, sizeof(rule)), fields);
 	return true;
 }
 

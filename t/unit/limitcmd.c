@@ -270,6 +270,17 @@ main(void)
 	       rarr(5, rstr("99999999999999999999999"), rstr(NULL), rstr(NULL),
 	           rstr(NULL), rstr(NULL))) == -1,
 	    "an overlong count: refused");
+	/* no count from Redis reaches arithmetic or a cast out of range */
+	ok(take(l, 4,
+	       rarr(5, rstr("4611686018427387903"), rstr(NULL), rstr(NULL),
+	           rstr(NULL), rstr(NULL))) == -1,
+	    "a count of 2^62: refused (count + weighted count overflows)");
+	ok(take(l, 4,
+	       rarr(5, rstr(NULL), rstr(NULL), rstr(NULL), rstr(NULL),
+	           rstr("-9223372036854775808"))) == -1,
+	    "a last bucket of -2^63: refused");
+	ok(take(l, 2, rnum(1LL << 62)) == -1, "an HINCRBY of 2^62: refused");
+	ok(take(l, 6, rnum(-(1LL << 62))) == -1, "a ZCOUNT of -2^62: refused");
 
 	/* a decision from replies: 10 messages this bucket, 4 the last one
 	 * (weight 0.5): 10 + 2 > 10, over; the 3rd denial blocks */
@@ -317,6 +328,12 @@ main(void)
 	ok(clock_learn(NULL) == -1, "no TIME reply: refused");
 	t = rarr(2, rstr("x"), rstr("1"));
 	ok(clock_learn(t) == -1, "a TIME of junk: refused");
+	rfree(t);
+	t = rarr(2, rstr("922337203685477580"), rstr("1"));
+	ok(clock_learn(t) == -1, "a TIME whose ms overflow: refused");
+	rfree(t);
+	t = rarr(2, rstr("1000000000"), rstr("1000000"));
+	ok(clock_learn(t) == -1, "a microsecond field of 10^6: refused");
 	rfree(t);
 	t = rarr(2, rstr("1000000000"), rstr("250000"));
 	is_int(clock_learn(t), 0, "TIME 2001-09-09T01:46:40.25Z learnt");
