@@ -166,7 +166,7 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 	struct verdict v;
 	struct verdict_decision d;
 	struct pool_conn *pc;
-	char err[SYNCRUN_ERR_MAX], line[VERDICT_LINE_MAX];
+	char err[SYNCRUN_ERR_MAX], line[VERDICT_LINE_MAX], qid[64], why[300];
 	const char *uid;
 	int i;
 
@@ -183,9 +183,10 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 	} else if (err[0] != '\0')
 		log_warnx("redis: %s", err);
 	verdict_decide(&v, &d);
+	str_escape_word(qid, sizeof(qid), o->qid, strlen(o->qid));
 	for (i = 0; i < v.n; i++)
 		if (verdict_block_line(&v, i, line, sizeof(line)))
-			log_info("%s qid=%s", line, o->qid);
+			log_info("%s qid=%s", line, qid);
 	av->act = d.mact;
 	av->blocked = d.kind == VERDICT_BLOCKED;
 	av->degraded = d.degraded;
@@ -193,8 +194,9 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 		str_lcpy(av->rule, v.sub[d.sub].res.rule, sizeof(av->rule));
 	verdict_why(&v, &d, av->why, sizeof(av->why));
 	if (!d.enforced && av->act != CONF_MACT_ACCEPT) {
-		log_info("dryrun=1 qid=%s would %s: %s", o->qid,
-		    av->blocked ? "block" : "limit", av->why);
+		log_info("dryrun=1 qid=%s would=%s why=\"%s\"", qid,
+		    av->blocked ? "block" : "limit",
+		    str_escape(why, sizeof(why), av->why, strlen(av->why)));
 		av->act = CONF_MACT_ACCEPT;
 	}
 	if (pc != NULL &&

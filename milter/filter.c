@@ -209,7 +209,7 @@ filter_log(const struct origin *o, const struct account_verdict *v,
     enum conf_mact act, int removed)
 {
 	char exe[160], cwd[160], script[160], claimed[160], sender[160],
-	    auth[160], why[200];
+	    auth[160], why[200], qid[64], user[96], client[64], rule[96];
 	const struct proc_info *p = o->have_proc ? &o->proc : NULL;
 
 	str_escape(exe, sizeof(exe), p ? p->exe : "", strlen(p ? p->exe : ""));
@@ -220,16 +220,23 @@ filter_log(const struct origin *o, const struct account_verdict *v,
 	str_escape(sender, sizeof(sender), o->sender, strlen(o->sender));
 	str_escape(auth, sizeof(auth), o->auth, strlen(o->auth));
 	str_escape(why, sizeof(why), v->why, strlen(v->why));
+	/* the unquoted fields: none may end its field or forge another */
+	str_escape_word(qid, sizeof(qid), o->qid[0] ? o->qid : "-",
+	    o->qid[0] ? strlen(o->qid) : 1);
+	str_escape_word(user, sizeof(user), o->uid >= 0 ? o->user : "-",
+	    o->uid >= 0 ? strlen(o->user) : 1);
+	str_escape_word(client, sizeof(client), o->client[0] ? o->client : "-",
+	    o->client[0] ? strlen(o->client) : 1);
+	str_escape_word(rule, sizeof(rule), v->rule[0] ? v->rule : "-",
+	    v->rule[0] ? strlen(v->rule) : 1);
 	log_info("qid=%s src=%s uid=%lld user=%s how=%s pid=%d exe=\"%s\" "
 	         "cwd=\"%s\" script=\"%s\" claimed=\"%s\" auth=\"%s\" "
 	         "sender=\"%s\" client=%s rcpts=%d size=%lld "
 	         "stamps_removed=%d action=%s%s rule=%s why=\"%s\"",
-	    o->qid[0] ? o->qid : "-", origin_src_name(o->src), o->uid,
-	    o->uid >= 0 ? o->user : "-", o->uid_how ? o->uid_how : "-",
-	    p ? (int)p->pid : 0, exe, cwd, script, claimed, auth, sender,
-	    o->client[0] ? o->client : "-", o->nrcpt, o->size, removed,
-	    mact_name[act], v->degraded ? " degraded=1" : "",
-	    v->rule[0] ? v->rule : "-", why);
+	    qid, origin_src_name(o->src), o->uid, user,
+	    o->uid_how ? o->uid_how : "-", p ? (int)p->pid : 0, exe, cwd,
+	    script, claimed, auth, sender, client, o->nrcpt, o->size, removed,
+	    mact_name[act], v->degraded ? " degraded=1" : "", rule, why);
 }
 
 /* filter_action - the verdict's action, or on_unattributed for a local

@@ -332,11 +332,12 @@ decide_request(struct decide *d, struct decide_conn *dc,
 	op->cb = cb;
 	op->arg = arg;
 	op->state = r->state;
-	str_escape(op->client, sizeof(op->client), r->attr[RA_CLIENT_ADDRESS],
-	    strlen(r->attr[RA_CLIENT_ADDRESS]));
-	str_escape(op->instance, sizeof(op->instance), r->attr[RA_INSTANCE],
-	    strlen(r->attr[RA_INSTANCE]));
-	str_escape(op->sasl, sizeof(op->sasl), r->attr[RA_SASL_USERNAME],
+	/* unquoted log fields: nothing a client sends may forge another */
+	str_escape_word(op->client, sizeof(op->client),
+	    r->attr[RA_CLIENT_ADDRESS], strlen(r->attr[RA_CLIENT_ADDRESS]));
+	str_escape_word(op->instance, sizeof(op->instance),
+	    r->attr[RA_INSTANCE], strlen(r->attr[RA_INSTANCE]));
+	str_escape_word(op->sasl, sizeof(op->sasl), r->attr[RA_SASL_USERNAME],
 	    strlen(r->attr[RA_SASL_USERNAME]));
 	decide_increments(dc, r, &n);
 	op->messages = n.messages;

@@ -143,6 +143,23 @@ like(log_since('pa', 0), qr/decision=over rule=sasl-hour subject="sasl:q\\x22x"/
     'quotes in logged values are escaped');
 like(log_since('pa', 0), qr/event=block rule=sasl-hour subject="sasl:q\\x22x"/,
     'also in the block line');
+# nor can a SASL name forge fields for a key=value parser (issue 11)
+my $evil = 'evil decision=fake client=203.0.113.66';
+msg($a, $evil, $_, ip => '192.0.2.98') for 1 .. 101;
+my ($line) = grep { /client=192\.0\.2\.98/ && /decision=/ }
+    split /\n/, log_since('pa', 0);
+my @kv;    # key=value and key="value with \x escapes", in order
+push @kv, [$1, $2 // $3] while ($line // '') =~ /(\w+)=(?:"((?:[^"\\]|\\.)*)"|(\S*))/g;
+my %n;
+$n{$_->[0]}++ for @kv;
+my %f = map { @$_ } @kv;
+is_deeply([@n{qw(decision client sasl subject)}], [1, 1, 1, 1],
+    'a hostile SASL name adds no field to the decision line')
+    or diag($line);
+is($f{client}, '192.0.2.98', 'the client is the true one');
+is($f{decision}, 'over', 'and the decision');
+is($f{sasl}, 'evil\x20decision\x3dfake\x20client\x3d203.0.113.66',
+    'the name is one field, its space and = escaped');
 
 ok(stop_policyd('pa'), 'pa: clean exit on SIGTERM');
 ok(stop_policyd('pb'), 'pb: clean exit on SIGTERM');
