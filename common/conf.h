@@ -107,6 +107,7 @@ struct conf {
 		enum conf_mact on_unattributed;
 		long long trace_maxlen;
 		long long proc_budget_ms;
+		long long timeout; /* s, libmilter's session timeout */
 	} milter;
 
 	struct conf_limit limits[CONF_LIMITS_MAX];

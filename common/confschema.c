@@ -267,6 +267,10 @@ static const struct confschema_row confschema_table[] = {
         .max = 100000000, C(milter.trace_maxlen), .reload = true},
     {"milter", "proc_budget", CONFSCHEMA_DURATION, "50", .min = 1, .max = 1000,
         .unit = CONFSCHEMA_MSEC, C(milter.proc_budget_ms), .reload = true},
+    /* above Postfix's smtpd_timeout (300 s) twice: a slow client between
+     * two commands must not cost its message; libmilter's own is 7210 s */
+    {"milter", "timeout", CONFSCHEMA_DURATION, "600", .min = 1, .max = 7210,
+        .unit = CONFSCHEMA_SEC, C(milter.timeout)},
 
     /* def NULL without inherit: required (confcheck_limit) */
     {"limit", "subject", CONFSCHEMA_ENUM, NULL, L(subject),

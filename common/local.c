@@ -3,11 +3,15 @@
  * local - in-process sliding-window counters and a block cache.
  *
  * Entry points: local_new, local_check, local_note, local_blocked,
- * local_clear, local_free. A chained hash table keyed by "type:value";
- * each entry keeps two buckets per limit and metric, like common/limiter.c.
- * Never logs; a full table is emptied and counted (local_flushes).
- * Every entry point takes the table's lock: the milter's threads share
- * one table, policyd's loop never waits on it.
+ * local_stats, local_clear, local_free. Two bounded tables (lrutab.h):
+ * the counters (two buckets per limit and metric, like common/limiter.c)
+ * and the blocks Redis showed or local counting wrote. Each evicts its
+ * least recently used entry one at a time when full, so a flood of
+ * distinct subjects can neither empty the counters of an active spammer
+ * nor push a known block out of the cache (blocks are kept apart, and
+ * dropped only by age). Every entry point takes the table's lock: the
+ * milter's threads share one, policyd's loop never waits on it. Never
+ * logs: local_stats() counts the evictions.
  */
 #include <math.h>
 #include <pthread.h>
@@ -17,11 +21,12 @@
 
 #include "keys.h"
 #include "local.h"
+#include "lrutab.h"
 #include "str.h"
 #include "window.h"
 
-#define NBUCKETS 65536
 #define NMETRICS KEYS_NMETRIC
+#define KEY_MAX  (SUBJECT_VALUE_MAX + 16)
 
 struct local_window {
 	long long bucket; /* current bucket number, -1 unused */
@@ -29,57 +34,57 @@ struct local_window {
 	double dcur, dprev; /* denials */
 };
 
-struct local_entry {
-	struct local_entry *next;
-	char key[SUBJECT_VALUE_MAX + 16];
-	char block_rule[CONF_NAME_MAX]; /* a block we know of, "" none */
-	char block_why[LIMITER_WHAT_MAX];
-	long long block_value, block_limit; /* what the block says */
-	long long block_seen;               /* ms; when last confirmed */
-	long long block_until;              /* ms; 0 = while cached */
+/* a subject's counters: one window per configured limit, then its key */
+struct local_counter {
+	struct lrutab_node node;
 	int nst;
-	struct local_window st[]; /* one per configured limit */
+	struct local_window st[];
+};
+
+/* a block we know of, then its key */
+struct local_block {
+	struct lrutab_node node;
+	char rule[CONF_NAME_MAX];
+	char why[LIMITER_WHAT_MAX];
+	long long value, limit; /* what the block says */
+	long long seen;         /* ms; when last confirmed */
+	long long until;        /* ms; 0 = while cached */
 };
 
 struct local {
-	pthread_mutex_t mu; /* the milter's threads share one */
-	struct local_entry *tab[NBUCKETS];
-	unsigned long n;
-	unsigned long flushes;
+	pthread_mutex_t mu;
+	struct lrutab counters, blocks;
 };
+
+/* local_drop - free an entry (lrutab's drop) */
+static void
+local_drop(struct lrutab_node *n)
+{
+	free(n);
+}
 
 struct local *
 local_new(void)
 {
-	struct local *l = calloc(1, sizeof(struct local));
+	struct local *l = calloc(1, sizeof(*l));
 
-	if (l != NULL)
-		pthread_mutex_init(&l->mu, NULL);
-	return l;
-}
-
-/* local_empty - free every entry (locked) */
-static void
-local_empty(struct local *l)
-{
-	unsigned long i;
-	struct local_entry *e, *next;
-
-	for (i = 0; i < NBUCKETS; i++) {
-		for (e = l->tab[i]; e != NULL; e = next) {
-			next = e->next;
-			free(e);
-		}
-		l->tab[i] = NULL;
+	if (l == NULL)
+		return NULL;
+	if (lrutab_init(&l->counters, LOCAL_MAX_SUBJECTS, local_drop) == -1 ||
+	    lrutab_init(&l->blocks, LOCAL_MAX_BLOCKS, local_drop) == -1) {
+		lrutab_free(&l->counters);
+		free(l);
+		return NULL;
 	}
-	l->n = 0;
+	pthread_mutex_init(&l->mu, NULL);
+	return l;
 }
 
 void
 local_clear(struct local *l)
 {
 	pthread_mutex_lock(&l->mu);
-	local_empty(l);
+	lrutab_clear(&l->counters);
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -88,65 +93,83 @@ local_free(struct local *l)
 {
 	if (l == NULL)
 		return;
-	local_empty(l);
+	lrutab_free(&l->counters);
+	lrutab_free(&l->blocks);
 	pthread_mutex_destroy(&l->mu);
 	free(l);
 }
 
-unsigned long
-local_flushes(struct local *l)
+void
+local_stats(struct local *l, struct local_stats *st)
 {
-	unsigned long n;
-
 	pthread_mutex_lock(&l->mu);
-	n = l->flushes;
+	st->counters = l->counters.n;
+	st->blocks = l->blocks.n;
+	st->counters_evicted = l->counters.evicted;
+	st->blocks_evicted = l->blocks.evicted;
 	pthread_mutex_unlock(&l->mu);
+}
+
+/* local_key - "type:value" of r into key (KEY_MAX) */
+static void
+local_key(const struct limiter_req *r, char *key)
+{
+	snprintf(key, KEY_MAX, "%s:%s", subject_type_name(r->type), r->value);
+}
+
+/* local_new_entry - size bytes zeroed, then key; its node's key set */
+static struct lrutab_node *
+local_new_entry(size_t size, const char *key)
+{
+	size_t kl = strlen(key) + 1;
+	char *p = calloc(1, size + kl);
+	struct lrutab_node *n = (struct lrutab_node *)p;
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p + size, key, kl);
+	n->key = p + size;
 	return n;
 }
 
-static unsigned long
-local_hash(const char *s)
+/* local_counter - the counters of r, made when missing; NULL on ENOMEM */
+static struct local_counter *
+local_counter(struct local *l, const struct limiter_req *r, int nst)
 {
-	unsigned long h = 2166136261UL;
-
-	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * 16777619UL;
-	return h % NBUCKETS;
-}
-
-/* local_lookup - entry of a subject, created when asked; NULL if none/ENOMEM */
-static struct local_entry *
-local_lookup(struct local *l, const struct limiter_req *r, int nst, bool create)
-{
-	char key[SUBJECT_VALUE_MAX + 16];
-	struct local_entry *e;
-	unsigned long h;
+	char key[KEY_MAX];
+	struct local_counter *e;
 	int i;
 
-	snprintf(
-	    key, sizeof(key), "%s:%s", subject_type_name(r->type), r->value);
-	h = local_hash(key);
-	for (e = l->tab[h]; e != NULL; e = e->next)
-		if (strcmp(e->key, key) == 0)
-			return e;
-	if (!create)
+	local_key(r, key);
+	if ((e = (struct local_counter *)lrutab_get(&l->counters, key)) != NULL)
+		return e;
+	e = (struct local_counter *)local_new_entry(
+	    sizeof(*e) + (size_t)nst * sizeof(e->st[0]), key);
+	if (e == NULL)
 		return NULL;
-	if (l->n >= LOCAL_MAX_SUBJECTS) {
-		local_empty(l);
-		l->flushes++;
-	}
-	if ((e = calloc(
-	         1, sizeof(*e) + (size_t)nst * sizeof(struct local_window))) ==
-	    NULL)
-		return NULL;
-	str_lcpy(e->key, key, sizeof(e->key));
 	e->nst = nst;
 	for (i = 0; i < nst; i++)
 		e->st[i].bucket = -1;
-	e->next = l->tab[h];
-	l->tab[h] = e;
-	l->n++;
+	lrutab_put(&l->counters, &e->node);
 	return e;
+}
+
+/* local_block - the block entry of r; made when create; NULL if none */
+static struct local_block *
+local_block(struct local *l, const struct limiter_req *r, bool create)
+{
+	char key[KEY_MAX];
+	struct local_block *b;
+
+	local_key(r, key);
+	if ((b = (struct local_block *)lrutab_get(&l->blocks, key)) != NULL ||
+	    !create)
+		return b;
+	if ((b = (struct local_block *)local_new_entry(sizeof(*b), key)) ==
+	    NULL)
+		return NULL;
+	lrutab_put(&l->blocks, &b->node);
+	return b;
 }
 
 /* local_roll - move a limit's buckets to bucket b */
@@ -166,53 +189,76 @@ local_roll(struct local_window *s, long long b)
 	s->bucket = b;
 }
 
-/* local_blocked_locked - a cached block still applies; fills out */
-static bool
-local_blocked_locked(struct local *l, const struct conf *c,
+bool
+local_blocked(struct local *l, const struct conf *c,
     const struct limiter_req *r, long long now, struct limiter_result *out)
 {
-	struct local_entry *e = local_lookup(l, r, c->nlimits, false);
+	struct local_block *b;
+	bool blocked = false;
 
-	if (e == NULL || e->block_rule[0] == '\0')
-		return false;
-	if (e->block_until != 0
-	        ? now >= e->block_until
-	        : now - e->block_seen > c->redis.block_cache_time * 1000) {
-		e->block_rule[0] = '\0';
-		return false;
+	pthread_mutex_lock(&l->mu);
+	if ((b = local_block(l, r, false)) == NULL)
+		goto done;
+	if (b->until != 0 ? now >= b->until
+	                  : now - b->seen > c->redis.block_cache_time * 1000) {
+		lrutab_del(&l->blocks, &b->node);
+		goto done;
 	}
 	memset(out, 0, sizeof(*out));
 	out->status = LIMITER_BLOCKED;
-	str_lcpy(out->rule, e->block_rule, sizeof(out->rule));
-	str_lcpy(out->what, e->block_why, sizeof(out->what));
-	out->value = e->block_value;
-	out->limit = e->block_limit;
-	return true;
+	str_lcpy(out->rule, b->rule, sizeof(out->rule));
+	str_lcpy(out->what, b->why, sizeof(out->what));
+	out->value = b->value;
+	out->limit = b->limit;
+	blocked = true;
+done:
+	pthread_mutex_unlock(&l->mu);
+	return blocked;
 }
 
-/* local_note_locked - remember what Redis said of a subject's block */
-static void
-local_note_locked(struct local *l, const struct limiter_req *r,
+void
+local_note(struct local *l, const struct limiter_req *r,
     const struct limiter_result *res, long long now)
 {
 	bool blocked = res->status == LIMITER_BLOCKED ||
 	    res->status == LIMITER_BLOCK_NOW ||
 	    res->status == LIMITER_OVER_BLOCK;
-	struct local_entry *e = local_lookup(l, r, 0, blocked);
+	struct local_block *b;
 
-	if (e == NULL)
-		return;
-	if (!blocked) {
-		e->block_rule[0] = '\0'; /* lifted by an admin */
-		return;
+	pthread_mutex_lock(&l->mu);
+	b = local_block(l, r, blocked);
+	if (b != NULL && !blocked)
+		lrutab_del(&l->blocks, &b->node); /* lifted by an admin */
+	else if (b != NULL) {
+		str_lcpy(
+		    b->rule, res->rule[0] ? res->rule : "-", sizeof(b->rule));
+		str_lcpy(b->why, res->what, sizeof(b->why));
+		b->value = res->value;
+		b->limit = res->limit;
+		b->seen = now;
+		b->until = 0;
 	}
-	str_lcpy(e->block_rule, res->rule[0] ? res->rule : "-",
-	    sizeof(e->block_rule));
-	str_lcpy(e->block_why, res->what, sizeof(e->block_why));
-	e->block_value = res->value;
-	e->block_limit = res->limit;
-	e->block_seen = now;
-	e->block_until = 0;
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* local_block_now - the block local counting wrote for limit cl */
+static void
+local_block_now(struct local *l, const struct limiter_req *r,
+    const struct conf_limit *cl, const struct limiter_result *out, int dm,
+    long long now)
+{
+	struct local_block *b = local_block(l, r, true);
+
+	if (b == NULL)
+		return;
+	str_lcpy(b->rule, cl->name, sizeof(b->rule));
+	snprintf(b->why, sizeof(b->why), "%s over limit %lld (local)",
+	    keys_metric_name[dm], out->limit);
+	b->value = out->value;
+	b->limit = out->limit;
+	b->seen = now;
+	b->until = now +
+	    (cl->block_ttl > 0 ? cl->block_ttl * 1000 : 86400LL * 1000 * 366);
 }
 
 /* local_check_locked - the limiter's decision with local counters; 0 or
@@ -221,15 +267,14 @@ static int
 local_check_locked(struct local *l, const struct conf *c,
     const struct limiter_req *r, long long now, struct limiter_result *out)
 {
-	const char *const *names = keys_metric_name;
 	const long long inc[NMETRICS] = {r->messages, r->recipients, r->bytes};
-	struct local_entry *e;
+	struct local_counter *e;
 	int i, m, deny = -1, dm = 0;
 	double dv = 0, est;
 
 	memset(out, 0, sizeof(*out));
 	out->now_ms = now;
-	if ((e = local_lookup(l, r, c->nlimits, true)) == NULL)
+	if ((e = local_counter(l, r, c->nlimits)) == NULL)
 		return -1;
 	for (i = 0; i < c->nlimits; i++) {
 		const struct conf_limit *cl = &c->limits[i];
@@ -269,47 +314,17 @@ local_check_locked(struct local *l, const struct conf *c,
 		e->st[deny].dcur += 1;
 		out->status = LIMITER_OVER;
 		str_lcpy(out->rule, cl->name, sizeof(out->rule));
-		str_lcpy(out->what, names[dm], sizeof(out->what));
+		str_lcpy(out->what, keys_metric_name[dm], sizeof(out->what));
 		out->value = (long long)floor(dv);
 		out->limit = maxes[dm];
 		if (cl->block_after > 0 &&
 		    window_estimate(e->st[deny].dcur, e->st[deny].dprev,
 		        frac) >= (double)cl->block_after) {
 			out->status = LIMITER_OVER_BLOCK;
-			str_lcpy(
-			    e->block_rule, cl->name, sizeof(e->block_rule));
-			snprintf(e->block_why, sizeof(e->block_why),
-			    "%s over limit %lld (local)", names[dm], maxes[dm]);
-			e->block_value = out->value;
-			e->block_limit = out->limit;
-			e->block_seen = now;
-			e->block_until = now +
-			    (cl->block_ttl > 0 ? cl->block_ttl * 1000
-			                       : 86400LL * 1000 * 366);
+			local_block_now(l, r, cl, out, dm, now);
 		}
 	}
 	return 0;
-}
-
-bool
-local_blocked(struct local *l, const struct conf *c,
-    const struct limiter_req *r, long long now, struct limiter_result *out)
-{
-	bool b;
-
-	pthread_mutex_lock(&l->mu);
-	b = local_blocked_locked(l, c, r, now, out);
-	pthread_mutex_unlock(&l->mu);
-	return b;
-}
-
-void
-local_note(struct local *l, const struct limiter_req *r,
-    const struct limiter_result *res, long long now)
-{
-	pthread_mutex_lock(&l->mu);
-	local_note_locked(l, r, res, now);
-	pthread_mutex_unlock(&l->mu);
 }
 
 int

@@ -8,8 +8,9 @@
  * local_check() applies the same sliding-window rules as common/limiter.c to
  * one subject with in-process counters (rate metrics and block_after; the
  * distinct ip/sender signals need the shared view and are skipped).
- * Memory is bounded: at most LOCAL_MAX_SUBJECTS subjects are tracked;
- * past that the table is emptied and restarted (the caller logs).
+ * Memory is bounded: at most LOCAL_MAX_SUBJECTS counters and
+ * LOCAL_MAX_BLOCKS blocks, each table evicting its least recently used
+ * entry one at a time (local_stats counts them; the caller logs).
  * Thread-safe (one lock per table).
  */
 #ifndef FG_LOCAL_H
@@ -20,14 +21,22 @@
 #include "conf.h"
 #include "limiter.h"
 
+/* counters: ~100 bytes + 72 a configured limit each; blocks ~250 bytes */
 #define LOCAL_MAX_SUBJECTS 50000
+#define LOCAL_MAX_BLOCKS   100000
 
 struct local;
 
+struct local_stats {
+	unsigned long counters, blocks;                 /* held now */
+	unsigned long counters_evicted, blocks_evicted; /* ever */
+};
+
 struct local *local_new(void);
 void local_free(struct local *);
+/* local_clear - forget the counters (call it when the set of limits
+ * changes: a reload); the blocks stay */
 void local_clear(struct local *);
-/* call local_clear() when the set of limits changes (reload) */
 int local_check(struct local *, const struct conf *, const struct limiter_req *,
     long long now_ms, struct limiter_result *)
     __attribute__((warn_unused_result));
@@ -35,6 +44,6 @@ void local_note(struct local *, const struct limiter_req *,
     const struct limiter_result *, long long now_ms);
 bool local_blocked(struct local *, const struct conf *,
     const struct limiter_req *, long long now_ms, struct limiter_result *);
-unsigned long local_flushes(struct local *);
+void local_stats(struct local *, struct local_stats *);
 
 #endif

@@ -2,7 +2,8 @@
 /*
  * log - stderr or syslog(LOG_MAIL) output for both daemons.
  *
- * Entry points: log_init, log_warn/warnx/info/debug, fatal/fatalx.
+ * Entry points: log_init, log_warn/warnx/info/debug, log_warnx_every,
+ * fatal/fatalx.
  * Thread-safe as far as stdio and syslog(3) are (the milter logs from
  * libmilter's threads). Never allocates.
  */
@@ -13,6 +14,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 
 static bool log_foreground = true;
@@ -78,6 +80,25 @@ log_warnx(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vlog(LOG_WARNING, NULL, fmt, ap);
 	va_end(ap);
+}
+
+void
+log_warnx_every(struct ratelog *rl, const char *fmt, ...)
+{
+	va_list ap;
+	unsigned long skipped;
+	char msg[1800];
+
+	if (!ratelog_take(rl, clock_mono_ms(), &skipped))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (skipped > 0)
+		log_warnx("%s (%lu more like it not logged since the last)",
+		    msg, skipped);
+	else
+		log_warnx("%s", msg);
 }
 
 void

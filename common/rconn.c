@@ -4,9 +4,9 @@
  *
  * Entry points: rconn_addr_parse, rconn_handshake_init,
  * rconn_handshake_reply, rconn_state_init, rconn_went_down,
- * rconn_went_up, rconn_may_connect. The backoff doubles from
- * RCONN_BACKOFF_MIN_MS to RCONN_BACKOFF_MAX_MS and starts again at the
- * minimum once a handshake completes.
+ * rconn_went_up, rconn_reply_failing, rconn_failing, rconn_may_connect.
+ * The backoff doubles from RCONN_BACKOFF_MIN_MS to RCONN_BACKOFF_MAX_MS
+ * and starts again at the minimum once Redis answers again.
  */
 #include <stdio.h>
 #include <string.h>
@@ -113,17 +113,20 @@ rconn_state_init(struct rconn_state *s)
 	s->delay_ms = RCONN_BACKOFF_MIN_MS;
 }
 
-bool
-rconn_went_down(struct rconn_state *s, const char *why, const char *server,
-    long long now, char *msg, size_t msgsize)
+/* rconn_down - Redis unusable at now: the backoff, and the line of the
+ * change (what: "down" or "failing", then: how it ends) */
+static bool
+rconn_down(struct rconn_state *s, const char *what, const char *then,
+    const char *why, const char *server, long long now, char *msg,
+    size_t msgsize)
 {
 	bool log = s->up || !s->logged_down;
 
 	if (log)
 		snprintf(msg, msgsize,
-		    "redis: down: %.120s (server=%.100s); on_failure policy "
-		    "applies until it is back",
-		    why, server);
+		    "redis: %s: %.120s (server=%.100s); on_failure policy "
+		    "applies until %s",
+		    what, why, server, then);
 	s->logged_down = true;
 	s->up = false;
 	s->retry_at = now + s->delay_ms;
@@ -131,6 +134,14 @@ rconn_went_down(struct rconn_state *s, const char *why, const char *server,
 	    ? RCONN_BACKOFF_MAX_MS
 	    : s->delay_ms * 2;
 	return log;
+}
+
+bool
+rconn_went_down(struct rconn_state *s, const char *why, const char *server,
+    long long now, char *msg, size_t msgsize)
+{
+	return rconn_down(
+	    s, "down", "it is back", why, server, now, msg, msgsize);
 }
 
 bool
@@ -146,6 +157,30 @@ rconn_went_up(
 	s->logged_down = false;
 	s->delay_ms = RCONN_BACKOFF_MIN_MS;
 	return log;
+}
+
+bool
+rconn_reply_failing(const redisReply *r)
+{
+	static const char *const codes[] = {"OOM ", "READONLY ", "LOADING ",
+	    "MASTERDOWN ", "BUSY ", "MISCONF ", "NOAUTH ", "NOPERM ",
+	    "WRONGPASS ", "CLUSTERDOWN ", "TRYAGAIN "};
+	size_t i;
+
+	if (r == NULL || r->type != REDIS_REPLY_ERROR || r->str == NULL)
+		return false;
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strncmp(r->str, codes[i], strlen(codes[i])) == 0)
+			return true;
+	return false;
+}
+
+bool
+rconn_failing(struct rconn_state *s, const char *why, const char *server,
+    long long now, char *msg, size_t msgsize)
+{
+	return rconn_down(
+	    s, "failing", "it answers again", why, server, now, msg, msgsize);
 }
 
 bool

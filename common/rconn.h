@@ -8,8 +8,9 @@
  * rconn_addr_parse() reads "HOST:PORT", "[V6]:PORT" and "unix:/PATH".
  * rconn_handshake() lays out AUTH, SELECT, TIME and PING;
  * rconn_handshake_reply() judges each reply (TIME teaches the clock).
- * rconn_went_down() and rconn_went_up() keep the state and say whether
- * the line they formatted is to be logged. Never logs, never connects.
+ * rconn_went_down(), rconn_failing() and rconn_went_up() keep the state
+ * and say whether the line they formatted is to be logged. Never logs,
+ * never connects.
  */
 #ifndef FG_RCONN_H
 #define FG_RCONN_H
@@ -72,6 +73,16 @@ bool rconn_went_down(struct rconn_state *, const char *why, const char *server,
 /* rconn_went_up - a handshake completed; true when msg is to be logged */
 bool rconn_went_up(
     struct rconn_state *, const struct conf *, char *msg, size_t msgsize);
+/* rconn_reply_failing - an error reply that says Redis as a whole cannot
+ * serve now (out of memory, a read-only replica, loading, no master, a
+ * busy script, writes refused after a failed save, auth or ACL): not one
+ * key's trouble */
+bool rconn_reply_failing(const redisReply *);
+/* rconn_failing - a command got such a reply at now: Redis counts as down
+ * (backoff, one line per change: true when msg is to be logged) while
+ * the connection stays; rconn_went_up ends it */
+bool rconn_failing(struct rconn_state *, const char *why, const char *server,
+    long long now, char *msg, size_t msgsize);
 /* rconn_may_connect - the backoff is over */
 bool rconn_may_connect(const struct rconn_state *, long long now);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "rconn.h"
 #include "syncrun.h"
 
 /* syncrun_note - keep the first problem for the caller's log */
@@ -68,7 +69,7 @@ syncrun_limiter(
 
 int
 syncrun_verdict(struct verdict *v, redisContext *rc, struct local *local,
-    char *err, size_t errsize)
+    bool *failing, char *err, size_t errsize)
 {
 	struct limiter *lim[VERDICT_SUBJECTS] = {NULL};
 	bool settled[VERDICT_SUBJECTS] = {false};
@@ -77,6 +78,7 @@ syncrun_verdict(struct verdict *v, redisContext *rc, struct local *local,
 	bool bad;
 
 	err[0] = '\0';
+	*failing = false;
 	for (i = 0; i < v->n; i++)
 		if ((lim[i] = verdict_limiter(v, i)) != NULL &&
 		    syncrun_append(rc, lim[i]) == -1)
@@ -88,6 +90,7 @@ syncrun_verdict(struct verdict *v, redisContext *rc, struct local *local,
 			if (redisGetReply(rc, (void **)&r) != REDIS_OK)
 				goto failed;
 			if (!bad && limiter_take(lim[i], j, r) == -1) {
+				*failing |= rconn_reply_failing(r);
 				syncrun_note(err, errsize,
 				    "unexpected limiter reply", r);
 				bad = true;

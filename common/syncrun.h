@@ -16,15 +16,19 @@
 #ifndef FG_SYNCRUN_H
 #define FG_SYNCRUN_H
 
+#include <stdbool.h>
+
 #include <hiredis/hiredis.h>
 
 #include "verdict.h"
 
 #define SYNCRUN_ERR_MAX 160
 
-/* syncrun_verdict - 0, or -1 when the connection failed */
-int syncrun_verdict(struct verdict *, redisContext *, struct local *, char *err,
-    size_t errsize) __attribute__((warn_unused_result));
+/* syncrun_verdict - 0, or -1 when the connection failed; *failing: a
+ * reply said Redis as a whole cannot serve (rconn_reply_failing) */
+int syncrun_verdict(struct verdict *, redisContext *, struct local *,
+    bool *failing, char *err, size_t errsize)
+    __attribute__((warn_unused_result));
 /* syncrun_refunds - take back what a refused decision counted; 0 or -1 */
 int syncrun_refunds(struct verdict *, const struct verdict_decision *,
     redisContext *, char *err, size_t errsize)

@@ -29,6 +29,10 @@
 #define SCRIPTS_TTL "2592000" /* 30 days after the last message */
 #define TRACE_ARGS  48
 
+/* warnings Redis can repeat per message: a line a minute each */
+static struct ratelog account_rl_redis = RATELOG_INIT,
+                      account_rl_trace = RATELOG_INIT;
+
 struct account {
 	struct pool *pool;
 	struct local *local; /* thread-safe */
@@ -154,7 +158,8 @@ account_trace(redisContext *rc, const struct conf *c, const struct origin *o,
 		if (redisGetReply(rc, (void **)&r) != REDIS_OK)
 			return;
 		if (r->type == REDIS_REPLY_ERROR)
-			log_warnx("redis: trace: %s", r->str);
+			log_warnx_every(
+			    &account_rl_trace, "redis: trace: %s", r->str);
 		freeReplyObject(r);
 	}
 }
@@ -168,6 +173,7 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 	struct pool_conn *pc;
 	char err[SYNCRUN_ERR_MAX], line[VERDICT_LINE_MAX], qid[64], why[300];
 	const char *uid;
+	bool failing;
 	int i;
 
 	memset(av, 0, sizeof(*av));
@@ -177,11 +183,17 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 	if (pc == NULL)
 		for (i = 0; i < v.n; i++)
 			verdict_fallback(&v, i, a->local, clock_mono_ms());
-	else if (syncrun_verdict(&v, pc->c, a->local, err, sizeof(err)) == -1) {
+	else if (syncrun_verdict(
+	             &v, pc->c, a->local, &failing, err, sizeof(err)) == -1) {
 		pool_put(a->pool, pc, false);
 		pc = NULL;
-	} else if (err[0] != '\0')
-		log_warnx("redis: %s", err);
+	} else if (failing)
+		pool_failing(a->pool, err); /* a state: one line per change */
+	else {
+		pool_answered(a->pool, c);
+		if (err[0] != '\0')
+			log_warnx_every(&account_rl_redis, "redis: %s", err);
+	}
 	verdict_decide(&v, &d);
 	str_escape_word(qid, sizeof(qid), o->qid, strlen(o->qid));
 	for (i = 0; i < v.n; i++)

@@ -30,6 +30,10 @@
 #define STAMPS_MAX 16 /* incoming copies looked at; all are removed */
 #define TEXT_MAX   256
 
+/* warnings local users can repeat at will: a line a minute each */
+static struct ratelog filter_rl_unattributed = RATELOG_INIT,
+                      filter_rl_mta = RATELOG_INIT;
+
 struct filter_conn {
 	unsigned long steps; /* negotiated SMFIP_ flags */
 	struct origin o;     /* the connection's, and its current message's */
@@ -112,7 +116,8 @@ fi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	    m != NULL ? (int)m->c->milter.proc_budget_ms : 0);
 	mconf_put(m);
 	if (fc->o.unattributed)
-		log_warnx("client %s: local connection not attributed: %s",
+		log_warnx_every(&filter_rl_unattributed,
+		    "client %s: local connection not attributed: %s",
 		    fc->o.client, fc->o.why);
 	return SMFIS_CONTINUE;
 }
@@ -268,7 +273,8 @@ filter_reply(SMFICTX *ctx, const struct origin *o,
 		/* Postfix drops the reason: the log line has it */
 		if (smfi_quarantine(ctx,
 		        v->why[0] ? (char *)v->why : "floodgate") != MI_SUCCESS)
-			log_warnx("qid=%s: quarantine failed", o->qid);
+			log_warnx_every(&filter_rl_mta,
+			    "qid=%s: quarantine failed", o->qid);
 		return SMFIS_CONTINUE;
 	case CONF_MACT_TEMPFAIL:
 		smfi_setreply(ctx, "451", "4.7.1",
@@ -300,11 +306,13 @@ fi_eom(SMFICTX *ctx)
 	o = fc->o; /* the connection's facts stay for its next message */
 	origin_eom(&o, smfi_getsymval(ctx, "i"));
 	if (o.src == ORIGIN_SENDMAIL && o.unattributed)
-		log_warnx("qid=%s: sendmail submission not attributed: %s",
-		    o.qid, o.why);
+		log_warnx_every(&filter_rl_unattributed,
+		    "qid=%s: sendmail submission not attributed: %s", o.qid,
+		    o.why);
 	removed = filter_strip(ctx, fc, m);
 	if (filter_stamp(ctx, fc, m, &o) == -1)
-		log_warnx("qid=%s: could not add the stamp", o.qid);
+		log_warnx_every(
+		    &filter_rl_mta, "qid=%s: could not add the stamp", o.qid);
 	account_message(filter_acct, m->c, &o, &v);
 	act = filter_action(m->c, &o, &v);
 	filter_log(&o, &v, act, removed);

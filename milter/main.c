@@ -99,6 +99,9 @@ main_open_socket(const struct conf *c)
 		    "milter.socket_group: no group %s", c->milter.socket_group);
 	if (smfi_setconn((char *)spec) == MI_FAILURE)
 		fatalx("milter.socket: cannot use %s", spec);
+	/* a stuck session must not hold a thread for libmilter's 2 hours */
+	if (smfi_settimeout((int)c->milter.timeout) == MI_FAILURE)
+		fatalx("milter.timeout: not accepted by libmilter");
 	umask(0777 & ~c->milter.socket_mode);
 	if (smfi_opensocket(true) == MI_FAILURE)
 		fatalx("milter.socket: cannot open %s", spec);

@@ -2,7 +2,8 @@
 /*
  * pool - synchronous Redis connections for libmilter's threads.
  *
- * Entry points: pool_new, pool_get, pool_put, pool_up, pool_free.
+ * Entry points: pool_new, pool_get, pool_put, pool_failing,
+ * pool_answered, pool_up, pool_free.
  * hiredis sync contexts are not thread-safe: each one is used by one
  * thread between pool_get and pool_put. At most POOL_IDLE_MAX idle
  * contexts are kept. A config whose redis section changed (reload) bumps
@@ -162,13 +163,15 @@ pool_get(struct pool *p, const struct conf *cf)
 		p->db = cf->redis.db;
 		p->st.retry_at = 0;
 	}
+	/* down or failing: nothing until the backoff is over (idle
+	 * connections of a failing Redis wait for it) */
+	if (!rconn_may_connect(&p->st, clock_mono_ms())) {
+		pthread_mutex_unlock(&p->mu);
+		return NULL;
+	}
 	if (p->nidle > 0)
 		pc = p->idle[--p->nidle];
 	gen = p->gen;
-	if (pc == NULL && !rconn_may_connect(&p->st, clock_mono_ms())) {
-		pthread_mutex_unlock(&p->mu);
-		return NULL; /* backing off */
-	}
 	pthread_mutex_unlock(&p->mu);
 	if (pc != NULL) {
 		/* the clock, anew once a minute; a failure shows in the query */
@@ -213,6 +216,29 @@ pool_put(struct pool *p, struct pool_conn *pc, bool healthy)
 	}
 	pthread_mutex_unlock(&p->mu);
 	pool_conn_free(pc);
+}
+
+void
+pool_failing(struct pool *p, const char *why)
+{
+	char msg[RCONN_MSG_MAX];
+
+	pthread_mutex_lock(&p->mu);
+	if (rconn_failing(
+	        &p->st, why, p->server, clock_mono_ms(), msg, sizeof(msg)))
+		log_warnx("%s", msg);
+	pthread_mutex_unlock(&p->mu);
+}
+
+void
+pool_answered(struct pool *p, const struct conf *cf)
+{
+	char msg[RCONN_MSG_MAX];
+
+	pthread_mutex_lock(&p->mu);
+	if (!p->st.up && rconn_went_up(&p->st, cf, msg, sizeof(msg)))
+		log_info("%s", msg);
+	pthread_mutex_unlock(&p->mu);
 }
 
 bool

@@ -29,6 +29,11 @@ void pool_free(struct pool *);
 struct pool_conn *pool_get(struct pool *, const struct conf *);
 /* pool_put - give back; healthy false (an I/O error) drops it and backs off */
 void pool_put(struct pool *, struct pool_conn *, bool healthy);
+/* pool_failing - a reply said Redis as a whole cannot serve now: no
+ * connection is handed out until the backoff is over; one line per change */
+void pool_failing(struct pool *, const char *why);
+/* pool_answered - Redis decided a message: a failing one is back */
+void pool_answered(struct pool *, const struct conf *);
 bool pool_up(struct pool *);
 
 #endif

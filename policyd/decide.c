@@ -18,8 +18,15 @@
 #include "clock.h"
 #include "decide.h"
 #include "log.h"
+#include "rconn.h"
 #include "str.h"
 #include "verdict.h"
+
+/* warnings Redis or clients can repeat: a line a minute each */
+static struct ratelog decide_rl_reply = RATELOG_INIT,
+                      decide_rl_follow = RATELOG_INIT,
+                      decide_rl_refused = RATELOG_INIT,
+                      decide_rl_oom = RATELOG_INIT;
 
 struct decide_confref {
 	struct conf *c;
@@ -220,6 +227,27 @@ decide_fallback(struct decide_op *op, int i)
 	decide_done(op);
 }
 
+/* decide_bad_reply - the log line of a reply the limiter refused: the
+ * subject, the key and what Redis said (a line a minute) */
+static void
+decide_bad_reply(const struct verdict_subject *s, int i, const redisReply *r)
+{
+	const char *const *argv;
+	const size_t *len;
+	char esc[160];
+	int argc;
+
+	limiter_cmd(s->lim, i, &argc, &argv, &len);
+	log_warnx_every(&decide_rl_reply,
+	    "redis: %s:%s decided locally: %s %s: %.100s",
+	    subject_type_name(s->req.type),
+	    str_escape_word(
+	        esc, sizeof(esc), s->req.value, strlen(s->req.value)),
+	    argv[0], argc > 1 ? argv[1] : "",
+	    r->type == REDIS_REPLY_ERROR ? r->str
+	                                 : "a reply of the wrong shape");
+}
+
 /* decide_reply - one reply of a subject's round; the last one decides */
 static void
 decide_reply(const redisReply *r, void *arg)
@@ -230,10 +258,10 @@ decide_reply(const redisReply *r, void *arg)
 
 	if (!p->following && !p->bad && limiter_take(s->lim, p->got, r) == -1) {
 		p->bad = true;
-		if (r != NULL)
-			log_warnx("redis: unexpected limiter reply (%s)",
-			    r->type == REDIS_REPLY_ERROR ? r->str
-			                                 : "bad shape");
+		if (rconn_reply_failing(r))
+			store_failing(op->d->store, r->str); /* a state */
+		else if (r != NULL)
+			decide_bad_reply(s, p->got, r); /* this subject's */
 	}
 	if (p->following && r == NULL)
 		p->bad = true;
@@ -241,8 +269,9 @@ decide_reply(const redisReply *r, void *arg)
 		return;
 	if (p->following) {
 		if (p->bad)
-			log_warnx("redis: follow-up of %s:%s not done (a block "
-			          "or count may be missing)",
+			log_warnx_every(&decide_rl_follow,
+			    "redis: follow-up of %s:%s not done (a block or "
+			    "count may be missing)",
 			    subject_type_name(s->req.type), s->req.value);
 		decide_done(op);
 		return;
@@ -253,6 +282,7 @@ decide_reply(const redisReply *r, void *arg)
 		decide_fallback(op, p->sub);
 		return;
 	}
+	store_answered(op->d->store);
 	/* follow-ups (a block, the denial, rollover) land before the answer,
 	 * so the next request on any node sees them */
 	p->following = true;
@@ -260,8 +290,9 @@ decide_reply(const redisReply *r, void *arg)
 	if (limiter_ncmd(s->lim) == 0)
 		decide_done(op);
 	else if (decide_send(p, decide_reply) == -1) {
-		log_warnx("redis: follow-up of %s:%s not sent (a block or "
-		          "count may be missing)",
+		log_warnx_every(&decide_rl_follow,
+		    "redis: follow-up of %s:%s not sent (a block or count "
+		    "may be missing)",
 		    subject_type_name(s->req.type), s->req.value);
 		decide_done(op);
 	}
@@ -307,7 +338,8 @@ decide_subject(struct decide_op *op, enum subject_type t, const char *raw,
 
 	if (verdict_limited(op->cr->c, t) &&
 	    verdict_add(&op->v, t, raw, n, why, sizeof(why)) == -1)
-		log_warnx("refused %s client=%s", why, op->client);
+		log_warnx_every(&decide_rl_refused, "refused %s client=%s", why,
+		    op->client);
 }
 
 /* decide_request - start deciding; cb(arg, action) runs exactly once */
@@ -321,7 +353,8 @@ decide_request(struct decide *d, struct decide_conn *dc,
 
 	d->st.requests++;
 	if (op == NULL) {
-		log_warnx("out of memory: answering DUNNO");
+		log_warnx_every(
+		    &decide_rl_oom, "out of memory: answering DUNNO");
 		cb(arg, "DUNNO");
 		return;
 	}
@@ -345,7 +378,8 @@ decide_request(struct decide *d, struct decide_conn *dc,
 	op->pending = 1; /* finish only after the loop */
 	if (verdict_members(
 	        &op->v, r->attr[RA_CLIENT_ADDRESS], r->attr[RA_SENDER]) == -1) {
-		log_warnx("out of memory: answering DUNNO");
+		log_warnx_every(
+		    &decide_rl_oom, "out of memory: answering DUNNO");
 		decide_done(op);
 		return;
 	}

@@ -37,6 +37,7 @@ struct daemon {
 	struct event *deadline; /* bounds the drain at stop */
 	bool stopping;
 	const char *path;
+	unsigned long evicted; /* local counters evicted, at the last stats */
 };
 
 static __dead void
@@ -80,16 +81,25 @@ main_on_stats(evutil_socket_t fd, short ev, void *arg)
 {
 	struct daemon *d = arg;
 	struct decide_stats st;
+	struct local_stats ls;
 
 	(void)fd;
 	(void)ev;
 	decide_stats(d->decide, &st);
+	local_stats(d->local, &ls);
 	log_info("stats requests=%llu dunno=%llu over=%llu blocked=%llu "
 	         "failure=%llu degraded=%llu connections=%d redis=%s "
-	         "local_flushes=%lu",
+	         "local_counters=%lu local_blocks=%lu local_evicted=%lu "
+	         "local_blocks_evicted=%lu",
 	    st.requests, st.dunno, st.over, st.blocked, st.failed, st.degraded,
-	    server_nconns(d->server), store_up(d->store) ? "up" : "down",
-	    local_flushes(d->local));
+	    server_nconns(d->server), store_state(d->store), ls.counters,
+	    ls.blocks, ls.counters_evicted, ls.blocks_evicted);
+	if (ls.counters_evicted > d->evicted)
+		log_warnx(
+		    "local: %lu subjects' counters evicted since the last "
+		    "stats line (the degraded-mode table holds %d)",
+		    ls.counters_evicted - d->evicted, LOCAL_MAX_SUBJECTS);
+	d->evicted = ls.counters_evicted;
 	main_stats_arm(d);
 }
 

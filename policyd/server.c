@@ -30,6 +30,11 @@
 #include "server.h"
 #include "str.h"
 
+/* warnings any client can repeat: a line a minute each (ratelog.h) */
+static struct ratelog server_rl_malformed = RATELOG_INIT,
+                      server_rl_timeout = RATELOG_INIT,
+                      server_rl_full = RATELOG_INIT;
+
 struct server_conn {
 	struct server_conn *next, *prev;
 	struct server *srv;
@@ -161,7 +166,7 @@ server_conn_read(struct bufferevent *bev, void *arg)
 		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
 		len = eol.pos == -1 ? evbuffer_get_length(in) : (size_t)eol.pos;
 		if (len > REQUEST_LINE_MAX + 1) {
-			log_warnx(
+			log_warnx_every(&server_rl_malformed,
 			    "client %s: line longer than %d bytes, closing",
 			    c->peer, REQUEST_LINE_MAX);
 			server_conn_close(c);
@@ -175,7 +180,8 @@ server_conn_read(struct bufferevent *bev, void *arg)
 		    : request_line(&c->req, line, len, err, sizeof(err));
 		evbuffer_drain(in, len + 1);
 		if (rc == REQUEST_ERROR) {
-			log_warnx("client %s: malformed request: %s; closing",
+			log_warnx_every(&server_rl_malformed,
+			    "client %s: malformed request: %s; closing",
 			    c->peer, line == NULL ? "out of memory" : err);
 			server_conn_close(c);
 			return;
@@ -199,7 +205,8 @@ server_conn_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_ERROR)
 		log_debug("client %s: %s", c->peer, strerror(errno));
 	if (what & BEV_EVENT_TIMEOUT)
-		log_warnx("client %s: write timeout, closing", c->peer);
+		log_warnx_every(&server_rl_timeout,
+		    "client %s: write timeout, closing", c->peer);
 	server_conn_close(c);
 }
 
@@ -212,8 +219,9 @@ server_on_accept(struct evconnlistener *l, evutil_socket_t fd,
 
 	(void)l;
 	if (s->nconns >= s->max_conns) {
-		log_warnx("connection limit (%d) reached, refusing a client; "
-		          "raise policyd.max_connections",
+		log_warnx_every(&server_rl_full,
+		    "connection limit (%d) reached, refusing a client; "
+		    "raise policyd.max_connections",
 		    s->max_conns);
 		evutil_closesocket(fd);
 		return;

@@ -2,7 +2,8 @@
 /*
  * store - hiredis async connection with timeouts, readiness and backoff.
  *
- * Entry points: store_new, store_reconf, store_up, store_pipeline,
+ * Entry points: store_new, store_reconf, store_up, store_state,
+ * store_failing, store_answered, store_pipeline,
  * store_free. hiredis 0.14 has no command timeout: every pipeline gets an
  * event timer here; on expiry its commands not answered get NULL and the
  * connection is freed (hiredis then hands NULL to every pending callback, which we
@@ -273,7 +274,38 @@ store_free(struct store *s)
 bool
 store_up(const struct store *s)
 {
-	return s->state == ST_UP;
+	/* failing: the connection stays; after the backoff requests try
+	 * again, and the first answer ends it */
+	return s->state == ST_UP &&
+	    (s->st.up || rconn_may_connect(&s->st, clock_mono_ms()));
+}
+
+const char *
+store_state(const struct store *s)
+{
+	if (s->state != ST_UP)
+		return "down";
+	return s->st.up ? "up" : "failing";
+}
+
+void
+store_failing(struct store *s, const char *why)
+{
+	char msg[RCONN_MSG_MAX];
+
+	if (rconn_failing(&s->st, why, s->conf->redis.server, clock_mono_ms(),
+	        msg, sizeof(msg)))
+		log_warnx("%s", msg);
+}
+
+void
+store_answered(struct store *s)
+{
+	char msg[RCONN_MSG_MAX];
+
+	if (!s->st.up && s->state == ST_UP &&
+	    rconn_went_up(&s->st, s->conf, msg, sizeof(msg)))
+		log_info("%s", msg);
 }
 
 /* a pipeline: one timer, cb for each command in order */

@@ -29,7 +29,18 @@ typedef void store_cmd_fn(void *arg, int i, int *argc, const char *const **argv,
 struct store *store_new(struct event_base *, const struct conf *);
 void store_free(struct store *);
 void store_reconf(struct store *, const struct conf *);
+/* store_up - commands may be sent: connected, and not failing (or its
+ * backoff is over) */
 bool store_up(const struct store *);
+/* store_state - "up", "down" (no connection) or "failing" */
+const char *store_state(const struct store *);
+/* store_failing - a reply said Redis as a whole cannot serve now
+ * (rconn_reply_failing): decide locally until it answers again; one log
+ * line per change */
+void store_failing(struct store *, const char *why);
+/* store_answered - a subject was decided by Redis: a failing Redis is
+ * back (logged once) */
+void store_answered(struct store *);
 /* store_pipeline - n commands at once, one timeout for all: cb runs once
  * per command, in order, with NULL for each one a failure or the timeout
  * cut off (a command hiredis could not even queue answers NULL at once);

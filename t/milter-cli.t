@@ -119,4 +119,36 @@ ok(wait_until(5, sub { log_since('m', $off) =~ /reloaded .*m\.conf \(1 limits, 2
     'a good config is taken');
 ok(stop_milter('m'), 'clean exit on SIGTERM');
 ok(!kill(0, $helper), 'the helper is gone too');
+
+# milter.timeout: a session whose MTA stops in the middle of a command is
+# closed (libmilter's own default holds a worker thread for 7210 s)
+{
+    use IO::Select;
+    my $tsock = "$dir/t.sock";
+    my $tconf = write_conf('t.conf', <<"EOF2");
+redis {
+    server = "unix:$sock"
+}
+milter {
+    socket = "unix:$tsock"
+    timeout = 2s
+}
+EOF2
+    start_milter('t', $tconf, $tsock);
+    my $s = IO::Socket::UNIX->new(Peer => $tsock) or die "connect: $!";
+    my $body = 'O' . pack('NNN', 6, 0x1ff, 0x1fffff);
+    print $s pack('N', length $body), $body;
+    my $got = '';
+    $s->read($got, 17 - length $got, length $got) or last while length $got < 17;
+    is(substr($got, 4, 1), 'O', 'a session is negotiated');
+    print $s pack('N', 5), 'H';    # a command's head, never its rest
+    my $t0 = time;
+    my $sel = IO::Select->new($s);
+    ok(!$sel->can_read(1), 'and kept while the MTA is silent for a second');
+    my $eof = $sel->can_read(10) && !sysread($s, my $buf, 1);
+    ok($eof, 'then closed by the milter');
+    my $took = time - $t0;
+    ok($took <= 6, "after about milter.timeout (2 s), not 7210 s ($took s)");
+    ok(stop_milter('t'), 'clean exit');
+}
 done_testing();

@@ -126,6 +126,14 @@ for my $bad ("garbage\n\n", "request=other\nprotocol_state=RCPT\n\n",
 }
 is(msg($a, 'carol@example.com', 1), 'DUNNO', 'the server lives on');
 like(log_since('pa', 0), qr/malformed request/, 'malformed request is logged');
+# a client repeating it costs no log line each (one per minute, issue 11)
+for (1 .. 200) {
+    my $s = policy_client($pa);
+    print $s "garbage\n\n";
+    my $got = <$s>;
+}
+my $lines = () = log_since('pa', 0) =~ /malformed request|longer than/g;
+is($lines, 1, '203 malformed requests: one log line');
 
 # 8. one log line per non-DUNNO decision, key=value
 like(log_since('pa', 0),

@@ -45,6 +45,7 @@ main(int argc, char **argv)
 	const struct limiter_result *res;
 	redisContext *rc;
 	char err[SYNCRUN_ERR_MAX];
+	bool failing;
 	int i, nl;
 
 	if (argc < 15 || (nl = (int)number(argv[14])) < 0 ||
@@ -96,7 +97,8 @@ main(int argc, char **argv)
 			return 1;
 		printf("0\n\n\n0\n0\n%lld\n", n.now_ms);
 	} else {
-		if (syncrun_verdict(&v, rc, local, err, sizeof(err)) == -1 ||
+		if (syncrun_verdict(
+		        &v, rc, local, &failing, err, sizeof(err)) == -1 ||
 		    v.sub[0].degraded) {
 			fprintf(stderr, "limitctl: the round trip failed: %s\n",
 			    err);

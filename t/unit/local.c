@@ -3,6 +3,7 @@
  * local - the per-node fallback limiter at window edges, denials, local
  * blocks and their TTL, the block cache fed from Redis answers.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "conf.h"
@@ -96,6 +97,42 @@ main(void)
 	local_note(l, &r, &res, t0 + 1);
 	ok(!local_blocked(l, &c, &r, t0 + 2, &got),
 	    "a pass from Redis (admin lifted it) clears the cache");
+	/* a flood of distinct subjects: an active spammer keeps its counters
+	 * (least recently used ones go, one at a time) and a known block is
+	 * kept apart from the counters (issue 11: the table once emptied itself
+	 * whole, blocks included) */
+	{
+		struct limiter_req blk = {
+		    .type = SUBJECT_SASL, .value = "boss"};
+		struct local_stats st;
+		char who[32];
+
+		memset(&res, 0, sizeof(res));
+		res.status = LIMITER_BLOCKED;
+		strcpy(res.rule, "admin");
+		local_note(l, &blk, &res, t0);
+		for (n = 0, i = 0; i < 4 * LOCAL_MAX_SUBJECTS; i++) {
+			snprintf(who, sizeof(who), "flood%d", i);
+			(void)check(l, who, t0 + 1, 1);
+			if (i % 1000 == 0)
+				n += check(l, "spammer", t0 + 1, 1) ==
+				    LIMITER_PASS;
+		}
+		is_int(n, 10, "a spammer among 200000 others: still 10 pass");
+		ok(local_blocked(l, &c, &blk, t0 + 2, &got),
+		    "and a cached block stays");
+		local_stats(l, &st);
+		ok(st.counters == LOCAL_MAX_SUBJECTS &&
+		        st.counters_evicted >= 3 * LOCAL_MAX_SUBJECTS &&
+		        st.blocks >= 1 && st.blocks_evicted == 0,
+		    "counters bounded and evicted one at a time (%lu), no "
+		    "block "
+		    "evicted",
+		    st.counters_evicted);
+		local_clear(l);
+		ok(local_blocked(l, &c, &blk, t0 + 3, &got),
+		    "a reload (local_clear) forgets counters, not blocks");
+	}
 	local_clear(l);
 	is_int(check(l, "h", t0 + 300005, 1), LIMITER_PASS,
 	    "local_clear forgets counters");
