@@ -4,7 +4,8 @@
  *
  * Entry points: rconn_addr_parse, rconn_handshake_init,
  * rconn_handshake_reply, rconn_state_init, rconn_went_down,
- * rconn_went_up, rconn_reply_failing, rconn_failing, rconn_may_connect.
+ * rconn_went_up, rconn_reply_failing, rconn_failing, rconn_open_warning,
+ * rconn_may_connect.
  * The backoff doubles from RCONN_BACKOFF_MIN_MS to RCONN_BACKOFF_MAX_MS
  * and starts again at the minimum once Redis answers again.
  */
@@ -181,6 +182,23 @@ rconn_failing(struct rconn_state *s, const char *why, const char *server,
 {
 	return rconn_down(
 	    s, "failing", "it answers again", why, server, now, msg, msgsize);
+}
+
+bool
+rconn_open_warning(
+    struct rconn_state *s, const struct conf *c, char *msg, size_t msgsize)
+{
+	if (s->warned_open || c->redis.password[0] != '\0' ||
+	    strncmp(c->redis.server, "unix:", 5) == 0)
+		return false;
+	s->warned_open = true;
+	snprintf(msg, msgsize,
+	    "redis: server=%.100s answers without a password: any local user "
+	    "can lift its own block or exempt itself; give Redis a password "
+	    "(redis.password) or use a unix socket only floodgate may open "
+	    "(README: Protecting Redis)",
+	    c->redis.server);
+	return true;
 }
 
 bool

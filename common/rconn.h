@@ -49,6 +49,7 @@ struct rconn_handshake {
 
 struct rconn_state {
 	bool up, logged_down;
+	bool warned_open;   /* rconn_open_warning said it */
 	long long delay_ms; /* wait this long before the next connect */
 	long long retry_at; /* monotonic ms: no connect before */
 };
@@ -83,6 +84,11 @@ bool rconn_reply_failing(const redisReply *);
  * the connection stays; rconn_went_up ends it */
 bool rconn_failing(struct rconn_state *, const char *why, const char *server,
     long long now, char *msg, size_t msgsize);
+/* rconn_open_warning - c's Redis is reached over TCP without a password:
+ * any local user can then lift its own block or exempt itself; true (the
+ * first time for s) with the warning in msg */
+bool rconn_open_warning(
+    struct rconn_state *, const struct conf *c, char *msg, size_t msgsize);
 /* rconn_may_connect - the backoff is over */
 bool rconn_may_connect(const struct rconn_state *, long long now);
 

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "cidr.h"
 #include "str.h"
 #include "subject.h"
@@ -124,6 +126,40 @@ subject_norm(enum subject_type t, const char *raw, const struct subject_opts *o,
 	default:
 		return -1;
 	}
+}
+
+/* subject_standin - the value a refused raw value is counted under:
+ * "%!" and the first 16 bytes of SHA-256(type, raw) in hex. No valid
+ * value has "%!" (a % is always followed by two hex digits), so a
+ * stand-in meets no other subject, and one raw value always meets its own
+ * stand-in, on every node. Returns 0 or -1 (out too small). */
+int
+subject_standin(enum subject_type t, const char *raw, char *out, size_t outsize)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	const char *name = subject_type_name(t);
+	EVP_MD_CTX *c;
+	unsigned int n = 0;
+	int i, ok;
+
+	if (outsize < 2 + 32 + 1 || (c = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(c, name, strlen(name) + 1) == 1 &&
+	    EVP_DigestUpdate(c, raw, strlen(raw)) == 1 &&
+	    EVP_DigestFinal_ex(c, md, &n) == 1 && n >= 16;
+	EVP_MD_CTX_free(c);
+	if (!ok)
+		return -1;
+	out[0] = '%';
+	out[1] = '!';
+	for (i = 0; i < 16; i++) {
+		out[2 + 2 * i] = hex[md[i] >> 4];
+		out[3 + 2 * i] = hex[md[i] & 15];
+	}
+	out[34] = '\0';
+	return 0;
 }
 
 /* subject_key - "<prefix>{<type>:<value>}<suffix>"; returns 0, -1 if cut */

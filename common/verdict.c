@@ -81,21 +81,25 @@ verdict_add(struct verdict *v, enum subject_type t, const char *raw,
 	char val[SUBJECT_VALUE_MAX], esc[96];
 	bool counted_sasl = t == SUBJECT_SASL && n != NULL;
 
+	why[0] = '\0';
 	if (raw == NULL || raw[0] == '\0' || v->n == VERDICT_SUBJECTS)
 		return 0;
 	if (subject_norm(t, raw, &c->subject, val, sizeof(val)) == -1) {
-		snprintf(why, whysize, "%s subject \"%s\": not a valid value",
+		/* counted all the same: no value escapes its limit */
+		if (subject_standin(t, raw, val, sizeof(val)) == -1)
+			return -1;
+		snprintf(why, whysize,
+		    "%s subject \"%s\": not a valid value, counted as %s:%s",
 		    subject_type_name(t),
-		    str_escape(esc, sizeof(esc), raw, strlen(raw)));
-		return -1;
-	}
-	if ((t == SUBJECT_SASL && conf_exempt_user(c, val)) ||
+		    str_escape(esc, sizeof(esc), raw, strlen(raw)),
+		    subject_type_name(t), val);
+	} else if ((t == SUBJECT_SASL && conf_exempt_user(c, val)) ||
 	    (t == SUBJECT_IP &&
 	        cidr_match(c->exempt_networks, c->nexempt_networks, raw)))
 		return 0;
 	memset(s, 0, sizeof(*s));
 	if ((s->value = strdup(val)) == NULL)
-		return 0;
+		return -1;
 	s->req.type = t;
 	s->req.value = s->value;
 	s->req.by = v->by;

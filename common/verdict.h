@@ -80,8 +80,10 @@ int verdict_members(struct verdict *, const char *ip, const char *sender)
 /* verdict_limited - some limit counts subject type t */
 bool verdict_limited(const struct conf *, enum subject_type);
 /* verdict_add - a subject from its raw value: 1 added, 0 skipped (empty,
- * exempt by the config, no room), -1 refused (not a valid value; why
- * says so for the log). counts NULL: only its block is looked at. */
+ * exempt by the config, no room), -1 out of memory. A value that is not
+ * valid (control bytes, overlong, no address) is added under its stand-in
+ * (subject_standin), and why says so for the log ("" otherwise). counts
+ * NULL: only its block is looked at. */
 int verdict_add(struct verdict *, enum subject_type, const char *raw,
     const struct verdict_counts *, char *why, size_t whysize);
 /* verdict_limiter - subject i's first round of commands; NULL: apply

@@ -188,8 +188,12 @@ pool_get(struct pool *p, const struct conf *cf)
 	pthread_mutex_lock(&p->mu);
 	if (pc->c == NULL)
 		pool_down(p, why);
-	else if (rconn_went_up(&p->st, cf, msg, sizeof(msg)))
-		log_info("%s", msg);
+	else {
+		if (rconn_went_up(&p->st, cf, msg, sizeof(msg)))
+			log_info("%s", msg);
+		if (rconn_open_warning(&p->st, cf, msg, sizeof(msg)))
+			log_warnx("%s", msg);
+	}
 	pthread_mutex_unlock(&p->mu);
 	if (pc->c == NULL) {
 		free(pc);

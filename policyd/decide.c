@@ -336,10 +336,15 @@ decide_subject(struct decide_op *op, enum subject_type t, const char *raw,
 {
 	char why[SUBJECT_RAW_MAX];
 
-	if (verdict_limited(op->cr->c, t) &&
-	    verdict_add(&op->v, t, raw, n, why, sizeof(why)) == -1)
-		log_warnx_every(&decide_rl_refused, "refused %s client=%s", why,
-		    op->client);
+	if (!verdict_limited(op->cr->c, t))
+		return;
+	if (verdict_add(&op->v, t, raw, n, why, sizeof(why)) == -1)
+		log_warnx_every(&decide_rl_oom,
+		    "out of memory: a %s subject not counted",
+		    subject_type_name(t));
+	else if (why[0] != '\0')
+		log_warnx_every(
+		    &decide_rl_refused, "%s client=%s", why, op->client);
 }
 
 /* decide_request - start deciding; cb(arg, action) runs exactly once */

@@ -131,6 +131,8 @@ store_on_handshake(redisAsyncContext *ctx, void *r, void *priv)
 	s->state = ST_UP;
 	if (rconn_went_up(&s->st, s->conf, msg, sizeof(msg)))
 		log_info("%s", msg);
+	if (rconn_open_warning(&s->st, s->conf, msg, sizeof(msg)))
+		log_warnx("%s", msg);
 }
 
 /* store_on_clock - Redis' clock once more when the last reading is old */

@@ -151,6 +151,14 @@ like(log_since('pa', 0), qr/decision=over rule=sasl-hour subject="sasl:q\\x22x"/
     'quotes in logged values are escaped');
 like(log_since('pa', 0), qr/event=block rule=sasl-hour subject="sasl:q\\x22x"/,
     'also in the block line');
+# a SASL name no key may hold (over 256 bytes) is counted under a
+# stand-in, not let through unlimited (issue 11)
+my $long = ('l' x 300) . '@example.com';
+my @lr = map { msg($a, $long, $_, ip => '192.0.2.97') } 1 .. 101;
+is(scalar(grep { $_ eq 'DUNNO' } @lr), 100, 'an overlong SASL name: 100 pass');
+like($lr[-1], qr/^DEFER/, 'the 101st is deferred');
+like(log_since('pa', 0), qr/not a valid value, counted as sasl:%!/,
+    'and the log says under what it is counted');
 # nor can a SASL name forge fields for a key=value parser (issue 11)
 my $evil = 'evil decision=fake client=203.0.113.66';
 msg($a, $evil, $_, ip => '192.0.2.98') for 1 .. 101;

@@ -6,7 +6,8 @@
 # locally (limits still enforced); when Redis can write again, counting
 # returns to it by itself with one "redis: up" line. A wrong-type key is
 # one subject's trouble: that subject is decided locally, logged once a
-# minute with its key, and the others stay on Redis.
+# minute with its key, and the others stay on Redis. A Redis on TCP
+# without a password is warned of once.
 use strict;
 use warnings;
 use FindBin;
@@ -83,4 +84,37 @@ like(redis('HGETALL', 'fg:{sasl:fine@example.com}'), qr/^m:3600:/m,
 unlike(log_since('o', 0), qr/redis: (down|failing).*WRONGTYPE/,
     'and Redis is not declared down or failing for it');
 ok(stop_policyd('o'), 'clean exit');
+
+# Redis on TCP without a password: anyone on the host can lift blocks;
+# policyd says so once at start (README: Protecting Redis)
+my $rp = free_port();
+FG::spawn('redis-tcp', 'redis-server', '--port', $rp, '--bind', '127.0.0.1',
+    '--save', '', '--appendonly', 'no', '--dir', tmpdir());
+ok(wait_until(10, sub { `redis-cli -p $rp PING 2>/dev/null` =~ /PONG/ }),
+    'a Redis on 127.0.0.1 TCP');
+my $tp = free_port();
+my $tpath = write_conf('t.conf', <<"EOF2");
+redis {
+    server = "127.0.0.1:$rp"
+}
+policyd {
+    listen = { "inet:127.0.0.1:$tp" }
+}
+limit "m" {
+    subject  = "sasl"
+    window   = 1h
+    messages = 50
+}
+EOF2
+start_policyd('t', $tpath, $tp);
+ok(wait_until(5, sub { log_since('t', 0) =~ /redis: up/ }), 'policyd on it');
+my $tc = policy_client($tp);
+ask($tc, rcpt_req(sasl_username => "u$_\@example.com", instance => "t$_",
+    client_address => '192.0.2.1', recipient => 'r@n')) for 1 .. 20;
+$lines = () = log_since('t', 0) =~ /answers without a password: any local user can lift its own block/g;
+is($lines, 1, 'warns once that any local user can lift blocks');
+ok(stop_policyd('t'), 'clean exit');
+unlike(log_since('o', 0), qr/without a password/,
+    'on a unix socket no such warning');
+FG::reap('redis-tcp', 'KILL');
 done_testing();

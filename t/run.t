@@ -3,7 +3,8 @@
 # `make run` (packaging/run-dev): Redis, policyd and the milter start with
 # conf/ defaults, policyd answers a request over inet:127.0.0.1:10040, the
 # milter listens on its socket, both drop root (to floodgate or nobody)
-# and policyd still reaches the private Redis, and Ctrl-C (SIGINT) stops
+# and still reach the private Redis, which local users cannot use without
+# the password only the config holds, and Ctrl-C (SIGINT) stops
 # all three and removes the temp dir.
 use strict;
 use warnings;
@@ -48,10 +49,20 @@ like(`cat $log`, qr/^floodgate-policyd: dropping to user $who /m,
     "policyd drops root to $who");
 like(`cat $log`, qr/^floodgate-milter: dropping to user $who /m,
     "the milter too");
-# the milter connects to Redis after the drop (policyd before it)
+# the milter connects to Redis after the drop (policyd before it), with
+# the password only the config holds: another local user can reach the
+# socket but not lift a block (issue 11)
 my ($uid, $gid) = (getpwnam($who))[2, 3];
-is(`setpriv --reuid=$uid --regid=$gid --clear-groups redis-cli -s $dir/redis.sock PING 2>&1`,
-    "PONG\n", "$who can reach the private Redis");
+my ($pw) = `cat $dir/floodgate.conf` =~ /^    password = "([^"]+)"/m;
+ok($pw, 'the config holds a Redis password');
+my @st = stat "$dir/floodgate.conf";
+is(sprintf('%o %d', $st[2] & 0777, $st[4]), "600 $uid",
+    "the config is readable by $who alone");
+is(`REDISCLI_AUTH=$pw setpriv --reuid=$uid --regid=$gid --clear-groups redis-cli -s $dir/redis.sock PING 2>&1`,
+    "PONG\n", "$who reaches the private Redis with it");
+my $nuid = getpwnam('nobody');
+like(`setpriv --reuid=$nuid --regid=$nuid --clear-groups redis-cli -s $dir/redis.sock DEL 'fg:{sasl:dev\@fg.test}:block' 2>&1`,
+    qr/NOAUTH/, 'a local user without it cannot lift a block');
 my @kids = split ' ', `pgrep -g $pid`;
 ok(@kids >= 4, 'run-dev, redis, policyd and milter run') or diag("@kids");
 kill 'INT', -$pid;

@@ -148,10 +148,34 @@ state(void)
 	    "down again after up: logged again");
 }
 
+static void
+open_warning(void)
+{
+	static struct conf c;
+	struct rconn_state s;
+	char msg[RCONN_MSG_MAX * 2];
+
+	rconn_state_init(&s);
+	strcpy(c.redis.server, "127.0.0.1:6379");
+	ok(rconn_open_warning(&s, &c, msg, sizeof(msg)) &&
+	        strstr(msg, "without a password") != NULL,
+	    "TCP without a password: warned");
+	ok(!rconn_open_warning(&s, &c, msg, sizeof(msg)), "once");
+	rconn_state_init(&s);
+	strcpy(c.redis.password, "secret");
+	ok(!rconn_open_warning(&s, &c, msg, sizeof(msg)),
+	    "with a password: not");
+	c.redis.password[0] = '\0';
+	strcpy(c.redis.server, "unix:/run/redis/redis.sock");
+	ok(!rconn_open_warning(&s, &c, msg, sizeof(msg)),
+	    "a unix socket (its mode guards it): not");
+}
+
 int
 main(void)
 {
 	address();
+	open_warning();
 	handshake();
 	state();
 	return tap_done();

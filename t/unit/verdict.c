@@ -258,17 +258,45 @@ lines(void)
 	struct local *local = local_new();
 	struct verdict v;
 	struct verdict_decision d;
-	char line[VERDICT_LINE_MAX];
+	char line[VERDICT_LINE_MAX], big[SUBJECT_RAW_MAX + 10], first[40];
 
 	conf_row(&c, &r);
 	verdict_init(&v, &c, "milter");
+	/* no value escapes its limit: a refused one counts under a stand-in,
+	 * the same for the same bytes on every node */
 	is_int(
 	    verdict_add(&v, SUBJECT_SASL, "evil\"\x01", &n, line, sizeof(line)),
-	    -1, "a subject with a control character is refused");
-	is_str(line, "sasl subject \"evil\\x22\\x01\": not a valid value",
-	    "and why, escaped");
+	    1, "a subject with a control character is counted");
+	ok(strncmp(line,
+	       "sasl subject \"evil\\x22\\x01\": not a valid value, counted "
+	       "as sasl:%!",
+	       63) == 0,
+	    "and the log says why, escaped, and under what");
+	ok(strncmp(v.sub[0].req.value, "%!", 2) == 0 &&
+	        strlen(v.sub[0].req.value) == 34,
+	    "under a stand-in no valid value can be (%s)", v.sub[0].req.value);
+	ok(strstr(line, v.sub[0].req.value) != NULL, "the one logged");
+	snprintf(first, sizeof(first), "%s", v.sub[0].req.value);
+	memset(big, 'x', sizeof(big) - 1);
+	is_int(verdict_add(
+	           &v, SUBJECT_IP, "not an address", &n, line, sizeof(line)),
+	    1, "an unparsable client address is counted");
+	is_int(verdict_add(&v, SUBJECT_UID, big, &n, line, sizeof(line)), 1,
+	    "an overlong value too");
+	ok(strcmp(v.sub[0].req.value, v.sub[1].req.value) != 0 &&
+	        strcmp(v.sub[1].req.value, v.sub[2].req.value) != 0,
+	    "each under its own");
+	verdict_free(&v);
+	verdict_init(&v, &c, "milter");
+	is_int(
+	    verdict_add(&v, SUBJECT_SASL, "evil\"\x01", &n, line, sizeof(line)),
+	    1, "the same bytes again");
+	is_str(v.sub[0].req.value, first, "the same stand-in");
+	verdict_free(&v);
+	verdict_init(&v, &c, "milter");
 	is_int(verdict_add(&v, SUBJECT_SASL, "alice", &n, line, sizeof(line)),
 	    1, "a valid one is added");
+	is_str(line, "", "with nothing to log");
 	is_int(feed(&v, 0, OVERBLOCK, local), 0, "over, blocking");
 	ok(verdict_block_line(&v, 0, line, sizeof(line)), "a block line");
 	is_str(line,
