@@ -22,7 +22,7 @@
 
 #include "verdict.h"
 
-#define SYNCRUN_ERR_MAX 160
+#define SYNCRUN_ERR_MAX 512
 
 /* syncrun_verdict - 0, or -1 when the connection failed; *failing: a
  * reply said Redis as a whole cannot serve (rconn_reply_failing) */

@@ -258,6 +258,24 @@ like(log_since('milter', $off), qr/client=127\.0\.0\.5 .*action=hold rule=- why=
     'logged as unattributed, with the reason');
 system("postsuper -c $pf->{etc} -d ALL hold >/dev/null 2>&1");
 
+# 6b. a key of the wrong type is one subject's trouble (issue 11): that
+#     uid is decided locally, named once in the log, and Redis stays up
+#     for everyone else
+$off = log_size('milter');
+redis('SET', "fg:{uid:$u2}:block", 'not a hash');
+is($pf->sendmail_as($u2, message('wt1'), '-t'), 0, 'sendmail by a uid whose block key is a string');
+ok(wait_until(20, sub { log_since('milter', $off) =~ /src=sendmail uid=$uid2 .*action=\w+ degraded=1/ }),
+    'is decided locally (degraded=1; the block it had is still cached)');
+like(log_since('milter', $off), qr/redis: uid:$u2 decided locally: HGETALL fg:\{uid:$u2\}:block \(WRONGTYPE/,
+    'the log names the subject and the key');
+is($pf->sendmail_as($u1, message('wt2'), '-t'), 0, 'another uid sends');
+ok(wait_until(20, sub { log_since('milter', $off) =~ /src=sendmail uid=$uid1 .*action=\w+ rule=/ }),
+    'and is decided');
+unlike(log_since('milter', $off), qr/src=sendmail uid=$uid1 .*degraded=1|redis: (down|failing)/,
+    'by Redis: not declared down for everyone');
+system("postsuper -c $pf->{etc} -d ALL hold >/dev/null 2>&1");
+redis('DEL', "fg:{uid:$u2}:block");
+
 # 7. Redis down: mail flows within the timeout, the local uid limit holds
 stop_redis();
 my $t0 = time;
