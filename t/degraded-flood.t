@@ -77,9 +77,9 @@ kill 'CONT', $rpid;
 like($out, qr/requests=200000/, 'the flood: 200,000 requests answered')
     or diag($out);
 cmp_ok($asked, '>', 20, "the blocked user asked $asked times during it");
-is($refused, $asked, 'and was refused every time');
+is($refused, $asked, "and was refused every time ($refused of $asked)");
 cmp_ok($spam_n, '>', 100, "a spammer sent $spam_n during it");
-is($spam_ok, 100, 'and got exactly its limit of 100 through');
+is($spam_ok, 100, "and got exactly its limit of 100 through ($spam_ok)");
 ok(wait_until(5, sub { log_since('d', 0) =~ /stats .*local_counters=(\d+) .*local_evicted=([1-9]\d*)/ }),
     'the stats line counts the counters evicted');
 my ($held) = log_since('d', 0) =~ /.*local_counters=(\d+)/s;
