@@ -278,6 +278,7 @@ lines(void)
 	ok(strstr(line, v.sub[0].req.value) != NULL, "the one logged");
 	snprintf(first, sizeof(first), "%s", v.sub[0].req.value);
 	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
 	is_int(verdict_add(
 	           &v, SUBJECT_IP, "not an address", &n, line, sizeof(line)),
 	    1, "an unparsable client address is counted");
