@@ -31,11 +31,13 @@
 
 /* warnings Redis can repeat per message: a line a minute each */
 static struct ratelog account_rl_redis = RATELOG_INIT,
-                      account_rl_trace = RATELOG_INIT;
+                      account_rl_trace = RATELOG_INIT,
+                      account_rl_evict = RATELOG_INIT;
 
 struct account {
 	struct pool *pool;
-	struct local *local; /* thread-safe */
+	struct local *local;   /* thread-safe */
+	unsigned long evicted; /* local counters evicted, last seen */
 };
 
 struct account *
@@ -67,6 +69,25 @@ void
 account_reconf(struct account *a)
 {
 	local_clear(a->local);
+}
+
+/* account_evictions - the degraded-mode counters evicted since the last
+ * line, logged at most once a minute (the milter has no stats line) */
+static void
+account_evictions(struct account *a)
+{
+	struct local_stats st;
+	unsigned long last, skipped;
+
+	local_stats(a->local, &st);
+	last = __atomic_load_n(&a->evicted, __ATOMIC_RELAXED);
+	if (st.counters_evicted <= last ||
+	    !ratelog_take(&account_rl_evict, clock_mono_ms(), &skipped))
+		return;
+	__atomic_store_n(&a->evicted, st.counters_evicted, __ATOMIC_RELAXED);
+	log_warnx("local: %lu subjects' counters evicted since the last such "
+	          "line (the degraded-mode table holds %d)",
+	    st.counters_evicted - last, LOCAL_MAX_SUBJECTS);
 }
 
 /* account_subjects - the message's subjects: its SASL user and remote
@@ -195,6 +216,8 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 			log_warnx_every(&account_rl_redis, "redis: %s", err);
 	}
 	verdict_decide(&v, &d);
+	if (d.degraded)
+		account_evictions(a);
 	str_escape_word(qid, sizeof(qid), o->qid, strlen(o->qid));
 	for (i = 0; i < v.n; i++)
 		if (verdict_block_line(&v, i, line, sizeof(line)))
