@@ -2,8 +2,9 @@
 /*
  * sockdiag - who owns the client end of a local TCP connection: an exact
  * NETLINK_SOCK_DIAG lookup (no dump) of the 4-tuple, unprivileged, in
- * microseconds. It must run while the client socket still exists (in the
- * milter's connect callback). Thread-safe: one netlink socket per call.
+ * microseconds. It must run while the client socket still exists (the
+ * milter's connect callback, policyd's accept). Used by both daemons;
+ * thread-safe: one netlink socket per call. Never logs.
  */
 #ifndef FG_SOCKDIAG_H
 #define FG_SOCKDIAG_H

@@ -6,7 +6,7 @@
  * looked up as AF_INET, then as v4-mapped AF_INET6 (a client may use an
  * IPv6 socket); replies are checked for length, sequence and type before
  * use. A socket with inode 0 (TIME_WAIT, closed) has no owner: ENOENT,
- * never uid 0. The interface address list is cached for LOCAL_CACHE_S.
+ * never uid 0. The interface address list is cached for SOCKDIAG_CACHE_S.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -26,9 +26,9 @@
 
 #include "sockdiag.h"
 
-#define LOCAL_CACHE_S   10
-#define LOCAL_MAX       64
-#define RECV_TIMEOUT_MS 200
+#define SOCKDIAG_CACHE_S   10
+#define SOCKDIAG_ADDRS_MAX 64
+#define SOCKDIAG_RECV_MS   200
 
 /* sockdiag_ask - one exact request of family; 0, or -1 with errno */
 static int
@@ -40,7 +40,7 @@ sockdiag_ask(int family, const void *src, const void *dst, size_t alen,
 		struct inet_diag_req_v2 r;
 	} req;
 	struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
-	struct timeval tv = {0, RECV_TIMEOUT_MS * 1000};
+	struct timeval tv = {0, SOCKDIAG_RECV_MS * 1000};
 	union {
 		char buf[8192];
 		struct nlmsghdr align;
@@ -158,10 +158,10 @@ sockdiag_lookup(const struct sockaddr *client, const struct sockaddr *server,
 	return -1;
 }
 
-static pthread_mutex_t local_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct sockaddr_storage local_addrs[LOCAL_MAX];
-static int local_n;
-static time_t local_at;
+static pthread_mutex_t sockdiag_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sockaddr_storage sockdiag_addrs[SOCKDIAG_ADDRS_MAX];
+static int sockdiag_naddrs;
+static time_t sockdiag_addrs_at;
 
 /* sockdiag_refresh - the interface addresses (locked) */
 static void
@@ -171,19 +171,20 @@ sockdiag_refresh(void)
 
 	if (getifaddrs(&ifa) == -1)
 		return;
-	local_n = 0;
-	for (i = ifa; i != NULL && local_n < LOCAL_MAX; i = i->ifa_next) {
+	sockdiag_naddrs = 0;
+	for (i = ifa; i != NULL && sockdiag_naddrs < SOCKDIAG_ADDRS_MAX;
+	     i = i->ifa_next) {
 		if (i->ifa_addr == NULL)
 			continue;
 		if (i->ifa_addr->sa_family == AF_INET)
-			memcpy(&local_addrs[local_n++], i->ifa_addr,
+			memcpy(&sockdiag_addrs[sockdiag_naddrs++], i->ifa_addr,
 			    sizeof(struct sockaddr_in));
 		else if (i->ifa_addr->sa_family == AF_INET6)
-			memcpy(&local_addrs[local_n++], i->ifa_addr,
+			memcpy(&sockdiag_addrs[sockdiag_naddrs++], i->ifa_addr,
 			    sizeof(struct sockaddr_in6));
 	}
 	freeifaddrs(ifa);
-	local_at = time(NULL);
+	sockdiag_addrs_at = time(NULL);
 }
 
 /* sockdiag_same_host - a equals the address part of sockaddr l */
@@ -225,11 +226,12 @@ sockdiag_is_local(const struct sockaddr *sa)
 			a = &s->sin6_addr;
 	} else
 		return false;
-	pthread_mutex_lock(&local_mu);
-	if (local_at == 0 || time(NULL) - local_at >= LOCAL_CACHE_S)
+	pthread_mutex_lock(&sockdiag_mu);
+	if (sockdiag_addrs_at == 0 ||
+	    time(NULL) - sockdiag_addrs_at >= SOCKDIAG_CACHE_S)
 		sockdiag_refresh();
-	for (i = 0; i < local_n && !found; i++)
-		found = sockdiag_same_host(&local_addrs[i], family, a);
-	pthread_mutex_unlock(&local_mu);
+	for (i = 0; i < sockdiag_naddrs && !found; i++)
+		found = sockdiag_same_host(&sockdiag_addrs[i], family, a);
+	pthread_mutex_unlock(&sockdiag_mu);
 	return found;
 }
