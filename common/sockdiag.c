@@ -2,7 +2,8 @@
 /*
  * sockdiag - exact inet_diag lookups and the host's own addresses.
  *
- * Entry points: sockdiag_lookup, sockdiag_is_local. An IPv4 pair is
+ * Entry points: sockdiag_open, sockdiag_lookup, sockdiag_lookup_with,
+ * sockdiag_is_local. An IPv4 pair is
  * looked up as AF_INET, then as v4-mapped AF_INET6 (a client may use an
  * IPv6 socket); replies are checked for length, sequence and type before
  * use. A socket with inode 0 (TIME_WAIT, closed) has no owner: ENOENT,
@@ -30,30 +31,40 @@
 #define SOCKDIAG_ADDRS_MAX 64
 #define SOCKDIAG_RECV_MS   200
 
-/* sockdiag_ask - one exact request of family; 0, or -1 with errno */
+int
+sockdiag_open(void)
+{
+	struct timeval tv = {0, SOCKDIAG_RECV_MS * 1000};
+	int fd =
+	    socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	if (fd != -1)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* sockdiag_ask - one exact request of family on netlink socket nlfd (-1:
+ * a socket of its own); 0, or -1 with errno */
 static int
-sockdiag_ask(int family, const void *src, const void *dst, size_t alen,
-    uint16_t sport, uint16_t dport, struct sockdiag_owner *out)
+sockdiag_ask(int nlfd, int family, const void *src, const void *dst,
+    size_t alen, uint16_t sport, uint16_t dport, struct sockdiag_owner *out)
 {
 	struct {
 		struct nlmsghdr nlh;
 		struct inet_diag_req_v2 r;
 	} req;
 	struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
-	struct timeval tv = {0, SOCKDIAG_RECV_MS * 1000};
 	union {
 		char buf[8192];
 		struct nlmsghdr align;
 	} u;
 	struct nlmsghdr *h;
 	ssize_t n;
-	int fd, rc = -1, err = ENOENT;
+	int fd = nlfd, rc = -1, err = ENOENT;
 	static __thread unsigned int seq;
 
-	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
-	         NETLINK_SOCK_DIAG)) == -1)
+	if (fd == -1 && (fd = sockdiag_open()) == -1)
 		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	memset(&req, 0, sizeof(req));
 	req.nlh.nlmsg_len = sizeof(req);
 	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
@@ -107,7 +118,8 @@ sockdiag_ask(int family, const void *src, const void *dst, size_t alen,
 		}
 	}
 out:
-	close(fd);
+	if (nlfd == -1)
+		close(fd);
 	if (rc == -1)
 		errno = err;
 	return rc;
@@ -117,6 +129,13 @@ int
 sockdiag_lookup(const struct sockaddr *client, const struct sockaddr *server,
     struct sockdiag_owner *out)
 {
+	return sockdiag_lookup_with(-1, client, server, out);
+}
+
+int
+sockdiag_lookup_with(int nlfd, const struct sockaddr *client,
+    const struct sockaddr *server, struct sockdiag_owner *out)
+{
 	if (client->sa_family == AF_INET && server->sa_family == AF_INET) {
 		const struct sockaddr_in *c =
 		    (const struct sockaddr_in *)client;
@@ -124,7 +143,7 @@ sockdiag_lookup(const struct sockaddr *client, const struct sockaddr *server,
 		    (const struct sockaddr_in *)server;
 		struct in6_addr c6, s6;
 
-		if (sockdiag_ask(AF_INET, &c->sin_addr, &s->sin_addr, 4,
+		if (sockdiag_ask(nlfd, AF_INET, &c->sin_addr, &s->sin_addr, 4,
 		        c->sin_port, s->sin_port, out) == 0)
 			return 0;
 		if (errno != ENOENT)
@@ -136,8 +155,8 @@ sockdiag_lookup(const struct sockaddr *client, const struct sockaddr *server,
 		s6.s6_addr[10] = s6.s6_addr[11] = 0xff;
 		memcpy(&c6.s6_addr[12], &c->sin_addr, 4);
 		memcpy(&s6.s6_addr[12], &s->sin_addr, 4);
-		return sockdiag_ask(
-		    AF_INET6, &c6, &s6, 16, c->sin_port, s->sin_port, out);
+		return sockdiag_ask(nlfd, AF_INET6, &c6, &s6, 16, c->sin_port,
+		    s->sin_port, out);
 	}
 	if (client->sa_family == AF_INET6 && server->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *c =
@@ -147,12 +166,12 @@ sockdiag_lookup(const struct sockaddr *client, const struct sockaddr *server,
 
 		if (IN6_IS_ADDR_V4MAPPED(&c->sin6_addr) &&
 		    IN6_IS_ADDR_V4MAPPED(&s->sin6_addr) &&
-		    sockdiag_ask(AF_INET, &c->sin6_addr.s6_addr[12],
+		    sockdiag_ask(nlfd, AF_INET, &c->sin6_addr.s6_addr[12],
 		        &s->sin6_addr.s6_addr[12], 4, c->sin6_port,
 		        s->sin6_port, out) == 0)
 			return 0;
-		return sockdiag_ask(AF_INET6, &c->sin6_addr, &s->sin6_addr, 16,
-		    c->sin6_port, s->sin6_port, out);
+		return sockdiag_ask(nlfd, AF_INET6, &c->sin6_addr,
+		    &s->sin6_addr, 16, c->sin6_port, s->sin6_port, out);
 	}
 	errno = EAFNOSUPPORT;
 	return -1;

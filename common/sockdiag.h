@@ -26,6 +26,14 @@ struct sockdiag_owner {
 int sockdiag_lookup(const struct sockaddr *client,
     const struct sockaddr *server, struct sockdiag_owner *)
     __attribute__((warn_unused_result));
+/* sockdiag_open - a netlink socket for sockdiag_lookup_with (one thread
+ * at a time): a lookup then needs no descriptor, even when a process has
+ * none left; -1 with errno */
+int sockdiag_open(void);
+/* sockdiag_lookup_with - sockdiag_lookup on netlink socket nlfd */
+int sockdiag_lookup_with(int nlfd, const struct sockaddr *client,
+    const struct sockaddr *server, struct sockdiag_owner *)
+    __attribute__((warn_unused_result));
 /* sockdiag_is_local - loopback or one of this host's own addresses */
 bool sockdiag_is_local(const struct sockaddr *);
 
