@@ -75,23 +75,11 @@ sub hold {
     });
 }
 
-# served(USER): a fresh connection of USER (root: this process) answers
+# served(USER): a fresh connection of USER answers
 sub served {
     my ($user) = @_;
-    my $req = rcpt_req(sasl_username => "$user\@example.com",
-        instance => "$user." . time);
-    if ($user eq 'root') {
-        my $s = eval { policy_client($port) } or return 'no connect';
-        return ask($s, $req) // 'closed';
-    }
-    my $c = as_user($user, sub {
-        my ($from, $to) = @_;
-        my $s = eval { policy_client($port) };
-        print $to ($s ? ask($s, $req) // 'closed' : 'no connect'), "\n";
-    });
-    my $r = readline($c->{from}) // 'gone';
-    chomp $r;
-    return $r;
+    return ask_as($user, $port, rcpt_req(sasl_username => "$user\@example.com",
+        instance => "$user." . time));
 }
 
 # 1. 1,100 idle connections of nobody (not in allow_users): all refused

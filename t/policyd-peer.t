@@ -96,21 +96,11 @@ ok(wait_until(5, sub { log_since('p', 0) =~ /stats .* refused=(\d+) / && $1 >= 2
     or diag(log_since('p', 0));
 
 # Postfix's uid and root are served, over both
-my $pf = as_user('postfix', sub {
-    my ($from, $to) = @_;
-    my @r;
+for my $user ('postfix', 'root') {
     for my $addr ($psock, $port) {
-        my $s = policy_client($addr);
-        push @r, ask($s, rcpt_req(sasl_username => 'alice@example.com',
-            instance => "pf.$addr")) // 'EOF';
+        is(ask_as($user, $addr, rcpt_req(sasl_username => 'alice@example.com',
+            instance => "$user.$addr")), 'DUNNO', "$user: served on $addr");
     }
-    print $to "@r\n";
-});
-is(readline($pf->{from}), "DUNNO DUNNO\n", 'postfix: served on unix and TCP');
-for my $addr ($psock, $port) {
-    my $s = policy_client($addr);
-    is(ask($s, rcpt_req(sasl_username => 'bob@example.com',
-        instance => "root.$addr")), 'DUNNO', "root: served on $addr");
 }
 
 # allow_users is applied by a reload
@@ -118,20 +108,10 @@ write_conf('peer.conf', conf('    allow_users = { "root", "nobody" }'));
 my $off = log_size('p');
 kill 'HUP', FG::pid('p');
 ok(wait_until(5, sub { log_since('p', $off) =~ /reloaded/ }), 'SIGHUP reloads');
-$c = as_user('nobody', sub {
-    my ($from, $to) = @_;
-    my $s = policy_client($port);
-    print $to ask($s, rcpt_req(sasl_username => 'carol@example.com',
-        instance => 'n.1')) // 'EOF', "\n";
-});
-is(readline($c->{from}), "DUNNO\n", 'nobody, now in allow_users, is served');
-$pf = as_user('postfix', sub {
-    my ($from, $to) = @_;
-    my $s = policy_client($port);
-    my $l = <$s>;
-    print $to defined $l ? "open\n" : "closed\n";
-});
-is(readline($pf->{from}), "closed\n", 'postfix, now left out, is refused');
+is(ask_as('nobody', $port, rcpt_req(sasl_username => 'carol@example.com',
+    instance => 'n.1')), 'DUNNO', 'nobody, now in allow_users, is served');
+is(ask_as('postfix', $port, rcpt_req(sasl_username => 'carol@example.com',
+    instance => 'n.2')), 'closed', 'postfix, now left out, is refused');
 ok(stop_policyd('p'), 'clean exit on SIGTERM');
 
 # the default unix socket: mode 0660, group postfix; nobody cannot connect
@@ -154,13 +134,9 @@ $c = as_user('nobody', sub {
 });
 like(readline($c->{from}), qr/Permission denied/,
     'nobody cannot even connect to it');
-$pf = as_user('postfix', sub {
-    my ($from, $to) = @_;
-    my $s = policy_client("$dir/default.sock");
-    print $to ask($s, rcpt_req(sasl_username => 'dave@example.com',
-        instance => 'd.1')) // 'EOF', "\n";
-});
-is(readline($pf->{from}), "DUNNO\n", 'postfix (group postfix) is served');
+is(ask_as('postfix', "$dir/default.sock", rcpt_req(
+    sasl_username => 'dave@example.com', instance => 'd.1')), 'DUNNO',
+    'postfix (group postfix) is served');
 ok(stop_policyd('d'), 'clean exit');
 
 # the README's config, as written, with Postfix's smtpd uid as the client
@@ -174,13 +150,8 @@ policyd {
 }
 EOF
 start_policyd('r', $readme, $rport);
-$pf = as_user('postfix', sub {
-    my ($from, $to) = @_;
-    my $s = policy_client($rport);
-    print $to ask($s, rcpt_req(sasl_username => 'erin@example.com',
-        instance => 'r.1')) // 'EOF', "\n";
-});
-is(readline($pf->{from}), "DUNNO\n",
+is(ask_as('postfix', $rport, rcpt_req(sasl_username => 'erin@example.com',
+    instance => 'r.1')), 'DUNNO',
     "README's listen = inet:127.0.0.1:10040 serves Postfix's uid");
 ok(stop_policyd('r'), 'clean exit');
 done_testing();

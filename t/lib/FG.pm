@@ -12,7 +12,7 @@ use Time::HiRes qw(sleep time);
 use Exporter 'import';
 our @EXPORT = qw(tmpdir start_redis stop_redis start_policyd stop_policyd start_milter stop_milter
     write_conf policy_client ask redis wait_until free_port rcpt_req
-    log_since log_size proc_status milter_helper as_user fd_limit);
+    log_since log_size proc_status milter_helper as_user ask_as fd_limit);
 
 my $build = $ENV{FG_BUILD} // 'build';
 my $dir;
@@ -221,6 +221,21 @@ sub as_user {
     $w2->autoflush(1);
     push @children, $pid;
     return { pid => $pid, from => $r1, to => $w2 };
+}
+
+# ask_as(USER, ADDR, TEXT): one request on a new connection of USER (root:
+# this process) to ADDR; the action, 'closed' or 'no connect: ERROR'
+sub ask_as {
+    my ($user, $addr, $text) = @_;
+    my $one = sub {
+        my $s = eval { policy_client($addr) } or return "no connect: $!";
+        return ask($s, $text) // 'closed';
+    };
+    return $one->() if $user eq 'root';
+    my $c = as_user($user, sub { print { $_[1] } $one->(), "\n" });
+    my $r = readline($c->{from}) // 'gone';
+    chomp $r;
+    return $r;
 }
 
 # fd_limit(N): N descriptors (or the hard limit) for this process and its
