@@ -212,6 +212,7 @@ sub as_user {
         POSIX::_exit(111) if $< != $uid || $> != $uid || $( != $gid;
         $w1->autoflush(1);
         $SIG{PIPE} = 'IGNORE';    # a refused connection: EPIPE, not death
+        alarm 120;                # a server that never answers: no hang
         eval { $code->($r2, $w1) };
         print $w1 "error: $@" if $@;
         POSIX::_exit(0);
