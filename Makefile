@@ -54,7 +54,7 @@ $(O)/%.o: %.c
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB): $(COMMON_OBJ)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(POLICYD): $(POLICYD_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -63,9 +63,9 @@ $(MILTER): $(MILTER_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MILTER_LIBS)
 
 $(POLICYD_LIB): $(filter-out $(O)/policyd/main.o,$(POLICYD_OBJ))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 $(MILTER_LIB): $(filter-out $(O)/milter/main.o,$(MILTER_OBJ))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 # a unit test links only the modules it uses (archives)
 $(O)/t/%.t: t/unit/%.c t/tap.h t/conffile.h t/redisreply.h $(POLICYD_LIB) $(MILTER_LIB) $(LIB)

@@ -302,14 +302,28 @@ conf_load(const char *path, char *err, size_t errsize)
 void
 conf_free(struct conf *c)
 {
-	int i;
+	const struct confschema_row *r;
+	char **users;
+	void *array;
+	int i, n;
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->nexempt_users; i++)
-		free(c->exempt_users[i]);
-	free(c->exempt_users);
-	free(c->exempt_networks);
+	/* the arrays conf_store_list allocated (limits have none) */
+	for (r = confschema_rows(); r->name != NULL; r++) {
+		if ((r->type != CONFSCHEMA_USERS &&
+		        r->type != CONFSCHEMA_NETWORKS) ||
+		    strcmp(r->section, "limit") == 0)
+			continue;
+		memcpy(&array, (char *)c + r->offset, sizeof(array));
+		memcpy(&n, (char *)c + r->count, sizeof(n));
+		if (r->type == CONFSCHEMA_USERS && array != NULL) {
+			users = array;
+			for (i = 0; i < n; i++)
+				free(users[i]);
+		}
+		free(array);
+	}
 	free(c);
 }
 

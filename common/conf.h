@@ -22,6 +22,7 @@
 #define CONF_LIMITS_MAX 32
 #define CONF_LISTEN_MAX 8
 #define CONF_EXEMPT_MAX 256
+#define CONF_ALLOW_MAX  32 /* policyd.allow_users, allow_networks */
 /* the action of a limit that sets none */
 #define CONF_DEFAULT_ACTION                                                    \
 	"DEFER_IF_PERMIT 4.7.1 Sending rate limit exceeded, try again later"
@@ -87,9 +88,15 @@ struct conf {
 		char socket_owner[CONF_NAME_MAX];
 		char socket_group[CONF_NAME_MAX];
 		char user[CONF_NAME_MAX];
+		char allow_users[CONF_ALLOW_MAX][CONF_NAME_MAX];
+		int nallow_users;
+		struct cidr *allow_networks;
+		int nallow_networks;
 		int max_connections;
+		int max_connections_per_peer; /* 0: max_connections / 2 */
 		long long stats_interval;
-		long long request_timeout;
+		long long request_timeout; /* s, from a request's first byte */
+		long long idle_timeout;    /* s, between requests */
 	} policyd;
 
 	struct {

@@ -88,6 +88,17 @@ confschema_network(const char *s)
 	return cidr_parse(s, &c) == 0;
 }
 
+/* confschema_unix_user - a login name (as useradd takes) or a numeric uid */
+static bool
+confschema_unix_user(const char *s)
+{
+	size_t n = strspn(s,
+	    "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-");
+
+	return n > 0 && n < CONF_NAME_MAX && s[n] == '\0' && s[0] != '-';
+}
+
 /* confschema_mode - four octal digits, like 0660 */
 static bool
 confschema_mode(const char *s)
@@ -213,25 +224,44 @@ static const struct confschema_row confschema_table[] = {
         .max = DAYS(1), .unit = CONFSCHEMA_SEC, C(redis.block_cache_time),
         .reload = true},
 
-    /* policyd's sockets and its server are set up once, at start */
-    {"policyd", "listen", CONFSCHEMA_LIST, "{\"inet:127.0.0.1:10040\"}",
-        .min = 1, LIST_C(policyd.listen, policyd.nlisten),
-        .valid = confschema_listen,
+    /* policyd's sockets and its server are set up once, at start; who may
+     * talk to it is checked per connection, so a reload applies that */
+    {"policyd", "listen", CONFSCHEMA_LIST,
+        "{\"unix:/var/spool/postfix/private/floodgate\"}", .min = 1,
+        LIST_C(policyd.listen, policyd.nlisten), .valid = confschema_listen,
         .complaint = "is not inet:HOST:PORT or unix:/PATH"},
-    {"policyd", "socket_mode", CONFSCHEMA_MODE, "0666", C(policyd.socket_mode),
+    {"policyd", "socket_mode", CONFSCHEMA_MODE, "0660", C(policyd.socket_mode),
         MODE},
     {"policyd", "socket_owner", CONFSCHEMA_STR, "",
         STR_C(policyd.socket_owner)},
-    {"policyd", "socket_group", CONFSCHEMA_STR, "",
+    {"policyd", "socket_group", CONFSCHEMA_STR, "postfix",
         STR_C(policyd.socket_group)},
     {"policyd", "user", CONFSCHEMA_STR, "", STR_C(policyd.user)},
+    {"policyd", "allow_users", CONFSCHEMA_LIST, "{\"postfix\", \"root\"}",
+        LIST_C(policyd.allow_users, policyd.nallow_users),
+        .valid = confschema_unix_user,
+        .complaint = "is not a user name or a numeric uid", .reload = true},
+    {"policyd", "allow_networks", CONFSCHEMA_NETWORKS, "{}",
+        .max = CONF_ALLOW_MAX, .len = CONF_PATH_MAX - 1,
+        C(policyd.allow_networks),
+        .count = offsetof(struct conf, policyd.nallow_networks),
+        .valid = confschema_network,
+        .complaint = "is not an address or network", .reload = true},
     {"policyd", "max_connections", CONFSCHEMA_INT, "1000", .min = 1,
         .max = 100000, C(policyd.max_connections)},
+    /* 0: half of max_connections, as Postfix's anvil takes half of the
+     * process limit; above max_connections it is max_connections */
+    {"policyd", "max_connections_per_peer", CONFSCHEMA_INT, "0", .min = 0,
+        .max = 100000, C(policyd.max_connections_per_peer), .reload = true},
     {"policyd", "stats_interval", CONFSCHEMA_DURATION, "300", .min = 0,
         .max = DAYS(1), .unit = CONFSCHEMA_SEC, C(policyd.stats_interval),
         .reload = true},
-    {"policyd", "request_timeout", CONFSCHEMA_DURATION, "60", .min = 1,
+    {"policyd", "request_timeout", CONFSCHEMA_DURATION, "10", .min = 1,
         .max = 3600, .unit = CONFSCHEMA_SEC, C(policyd.request_timeout)},
+    /* at least Postfix's smtpd_policy_service_max_idle (300 s): Postfix
+     * closes an idle connection first (DESIGN: never the server) */
+    {"policyd", "idle_timeout", CONFSCHEMA_DURATION, "3600", .min = 300,
+        .max = DAYS(1), .unit = CONFSCHEMA_SEC, C(policyd.idle_timeout)},
 
     {"milter", "socket", CONFSCHEMA_STR,
         "unix:/var/spool/postfix/floodgate/milter.sock", STR_C(milter.socket),

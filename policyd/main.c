@@ -5,7 +5,8 @@
  *
  * main: options, config, sockets, privilege drop, signals (HUP reload,
  * TERM/INT drain and stop) and the periodic stats line. Everything else lives in
- * server.c (sockets), decide.c (decisions) and store.c (Redis).
+ * server.c (connections; listener.c its sockets, peer.c who may connect),
+ * decide.c (decisions) and store.c (Redis).
  */
 #include <sys/types.h>
 
@@ -82,18 +83,23 @@ main_on_stats(evutil_socket_t fd, short ev, void *arg)
 	struct daemon *d = arg;
 	struct decide_stats st;
 	struct local_stats ls;
+	struct server_stats ss;
 
 	(void)fd;
 	(void)ev;
 	decide_stats(d->decide, &st);
 	local_stats(d->local, &ls);
+	server_stats(d->server, &ss);
 	log_info("stats requests=%llu dunno=%llu over=%llu blocked=%llu "
-	         "failure=%llu degraded=%llu connections=%d redis=%s "
+	         "failure=%llu degraded=%llu connections=%d refused=%lu "
+	         "over_peer_limit=%lu over_max_connections=%lu timeouts=%lu "
+	         "accept_paused=%lu redis=%s "
 	         "local_counters=%lu local_blocks=%lu local_evicted=%lu "
 	         "local_blocks_evicted=%lu",
 	    st.requests, st.dunno, st.over, st.blocked, st.failed, st.degraded,
-	    server_nconns(d->server), store_state(d->store), ls.counters,
-	    ls.blocks, ls.counters_evicted, ls.blocks_evicted);
+	    ss.conns, ss.refused, ss.capped, ss.full, ss.timeouts, ss.paused,
+	    store_state(d->store), ls.counters, ls.blocks, ls.counters_evicted,
+	    ls.blocks_evicted);
 	if (ls.counters_evicted > d->evicted)
 		log_warnx(
 		    "local: %lu subjects' counters evicted since the last "
@@ -123,6 +129,7 @@ main_on_hup(evutil_socket_t fd, short ev, void *arg)
 	if (conf_restart_needed(old, c, "policyd", fixed, sizeof(fixed)) > 0)
 		log_warnx("reload: policyd %s: changes need a restart", fixed);
 	store_reconf(d->store, c); /* before old is released */
+	server_reconf(d->server, c);
 	decide_reconf(d->decide, c);
 	log_info("reloaded %s (%d limits%s)", d->path, c->nlimits,
 	    c->dryrun ? ", dry-run" : "");

@@ -5,7 +5,8 @@
  * Entry points: request_reset, request_line, request_state_name.
  * Rejects (REQUEST_ERROR with a reason) NUL bytes, lines without '=',
  * empty or odd names, duplicate known attributes, overlong values we keep,
- * too many lines or bytes, and a finished request that is not
+ * too many lines or bytes, more than REQUEST_EMPTY_MAX empty lines before
+ * a request, and a finished request that is not
  * request=smtpd_access_policy with a known protocol_state. Never logs.
  */
 #include <stdio.h>
@@ -63,6 +64,7 @@ request_reset(struct request *r)
 		r->attr[i][0] = '\0';
 	memset(r->seen, 0, sizeof(r->seen));
 	r->nlines = 0;
+	r->nempty = 0;
 	r->size = 0;
 	r->state = RS_UNKNOWN;
 	r->msgsize = r->rcpt_count = 0;
@@ -111,9 +113,18 @@ request_line(
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--; /* tolerate CRLF clients */
-	if (len == 0)
-		return r->nlines == 0 ? REQUEST_MORE
-		                      : request_finish(r, err, errsize);
+	if (len == 0 && r->nlines > 0)
+		return request_finish(r, err, errsize);
+	if (len == 0) {
+		/* tolerated, but bounded like any other junk */
+		if (++r->nempty > REQUEST_EMPTY_MAX) {
+			snprintf(err, errsize,
+			    "more than %d empty lines before a request",
+			    REQUEST_EMPTY_MAX);
+			return REQUEST_ERROR;
+		}
+		return REQUEST_MORE;
+	}
 	if (len > REQUEST_LINE_MAX || memchr(line, '\0', len) != NULL) {
 		snprintf(err, errsize, "line too long or has a NUL byte");
 		return REQUEST_ERROR;

@@ -17,6 +17,7 @@
 #define REQUEST_SIZE_MAX  32768 /* all lines of one request */
 #define REQUEST_ATTRS_MAX 128   /* lines of one request */
 #define REQUEST_VALUE_MAX 512   /* value of an attribute we keep */
+#define REQUEST_EMPTY_MAX 16    /* empty lines before a request */
 
 enum request_attr {
 	RA_REQUEST,
@@ -55,6 +56,7 @@ struct request {
 	char attr[RA_NATTRS][REQUEST_VALUE_MAX + 1];
 	unsigned char seen[RA_NATTRS];
 	int nlines;
+	int nempty; /* empty lines before the first attribute */
 	size_t size;
 	enum request_state state;
 	long long msgsize;    /* size=, 0 when absent */

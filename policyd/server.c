@@ -1,21 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * server - listeners and connections on libevent bufferevents.
+ * server - connections on libevent bufferevents.
  *
- * Entry points: server_new, server_listen, server_nconns, server_drain,
- * server_free.
+ * Entry points: server_new, server_listen, server_reconf, server_nconns,
+ * server_stats, server_drain, server_free.
  * One request at a time per connection (Postfix waits for each answer);
  * bytes that arrive meanwhile stay buffered, bounded by the line and
- * request limits of request.h. A connection closed by the peer while its
- * decision is pending is freed when the decision arrives.
+ * request limits of request.h and by not reading while a decision is
+ * pending or answers pile up unread. A connection closed by the peer
+ * while its decision is pending is freed when the decision arrives.
  */
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +20,27 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/listener.h>
 
+#include "listener.h"
 #include "log.h"
+#include "peer.h"
 #include "request.h"
 #include "server.h"
+#include "sockdiag.h"
 #include "str.h"
+
+/* answers a client may leave unread before we stop reading its requests:
+ * Postfix reads each answer before it asks again, so its output never
+ * holds more than one (~100 bytes); without the bound a client that
+ * pipelines and never reads grew RSS by 2 MB a second */
+#define SERVER_OUTPUT_MAX 16384
 
 /* warnings any client can repeat: a line a minute each (ratelog.h) */
 static struct ratelog server_rl_malformed = RATELOG_INIT,
                       server_rl_timeout = RATELOG_INIT,
-                      server_rl_full = RATELOG_INIT;
+                      server_rl_unread = RATELOG_INIT,
+                      server_rl_full = RATELOG_INIT,
+                      server_rl_capped = RATELOG_INIT;
 
 struct server_conn {
 	struct server_conn *next, *prev;
@@ -41,20 +48,27 @@ struct server_conn {
 	struct bufferevent *bev;
 	struct request req;
 	struct decide_conn dc;
-	bool busy; /* a decision is pending */
-	bool dead; /* peer gone while busy */
-	char peer[64];
+	struct event *deadline;  /* request_timeout from a first byte */
+	struct peer_slot *slot;  /* its count in the peer table */
+	bool busy;               /* a decision is pending */
+	bool dead;               /* peer gone while busy */
+	bool closing;            /* closed once its answers are out */
+	char peer[PEER_KEY_MAX]; /* for the log */
 };
 
 struct server {
 	struct event_base *base;
 	struct decide *decide;
-	struct evconnlistener *ls[CONF_LISTEN_MAX];
-	int nls;
+	struct listener *listener;
+	struct peer_rules rules;
+	struct peer_table *peers;
+	int nlfd; /* sock_diag: a peer check needs no new descriptor */
 	struct server_conn *conns;
 	int nconns;
-	int max_conns;
-	struct timeval write_timeout;
+	int max_conns; /* what the fd limit allows of max_connections */
+	int per_peer;
+	struct timeval request_timeout, idle_timeout;
+	struct server_stats st;
 	server_drained_cb *drained; /* set while draining (SIGTERM) */
 	void *drained_arg;
 };
@@ -71,6 +85,7 @@ server_new(struct event_base *base, struct decide *d)
 		return NULL;
 	s->base = base;
 	s->decide = d;
+	s->nlfd = -1;
 	return s;
 }
 
@@ -78,6 +93,14 @@ int
 server_nconns(const struct server *s)
 {
 	return s->nconns;
+}
+
+void
+server_stats(const struct server *s, struct server_stats *st)
+{
+	*st = s->st;
+	st->conns = s->nconns;
+	st->paused = listener_paused(s->listener);
 }
 
 static void
@@ -94,12 +117,15 @@ server_conn_free(struct server_conn *c)
 	s->nconns--;
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
+	peer_table_release(s->peers, c->slot);
 	free(c);
 	if (s->drained != NULL && s->nconns == 0)
 		s->drained(s->drained_arg);
 }
 
-/* server_conn_flushed - while draining: the answer is out, close */
+/* server_conn_flushed - the last answers are out: close */
 static void
 server_conn_flushed(struct bufferevent *bev, void *arg)
 {
@@ -119,34 +145,92 @@ server_conn_close(struct server_conn *c)
 	server_conn_free(c);
 }
 
+/* server_conn_finish - read no more; close once the answers already
+ * queued are written (bounded by the write timeout) */
+static void
+server_conn_finish(struct server_conn *c)
+{
+	if (c->busy ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		server_conn_close(c);
+		return;
+	}
+	c->closing = true;
+	evtimer_del(c->deadline);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_setcb(
+	    c->bev, NULL, server_conn_flushed, server_conn_event, c);
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+/* server_conn_resume - read again and parse what is buffered */
+static void
+server_conn_resume(struct server_conn *c)
+{
+	bufferevent_setcb(c->bev, server_conn_read, NULL, server_conn_event, c);
+	bufferevent_enable(c->bev, EV_READ);
+	/* a pipelining client may have sent the next request already */
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		server_conn_read(c->bev, c);
+}
+
+/* server_conn_writable - back-pressure over: the client took its answers */
+static void
+server_conn_writable(struct bufferevent *bev, void *arg)
+{
+	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+	server_conn_resume(arg);
+}
+
 /* server_conn_answer - decide's callback: write the action, go on reading */
 static void
 server_conn_answer(void *arg, const char *action)
 {
 	struct server_conn *c = arg;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
 
 	c->busy = false;
 	if (c->dead) {
 		server_conn_free(c);
 		return;
 	}
-	if (evbuffer_add_printf(bufferevent_get_output(c->bev), "action=%s\n\n",
-	        action) == -1) {
+	if (evbuffer_add_printf(out, "action=%s\n\n", action) == -1) {
 		server_conn_free(c);
 		return;
 	}
 	if (c->srv->drained != NULL) {
 		/* stopping: no next request; close once the answer is out */
-		bufferevent_setcb(
-		    c->bev, NULL, server_conn_flushed, server_conn_event, c);
-		bufferevent_enable(c->bev, EV_WRITE);
+		server_conn_finish(c);
 		return;
 	}
 	request_reset(&c->req);
-	bufferevent_enable(c->bev, EV_READ);
-	/* a pipelining client may have sent the next request already */
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		server_conn_read(c->bev, c);
+	if (evbuffer_get_length(out) > SERVER_OUTPUT_MAX) {
+		/* read on when half of it is taken; the write timeout closes
+		 * a client that takes nothing */
+		bufferevent_setwatermark(
+		    c->bev, EV_WRITE, SERVER_OUTPUT_MAX / 2, 0);
+		bufferevent_setcb(c->bev, server_conn_read,
+		    server_conn_writable, server_conn_event, c);
+		return;
+	}
+	server_conn_resume(c);
+}
+
+/* server_conn_expired - a request still incomplete at request_timeout */
+static void
+server_conn_expired(evutil_socket_t fd, short ev, void *arg)
+{
+	struct server_conn *c = arg;
+
+	(void)fd;
+	(void)ev;
+	c->srv->st.timeouts++;
+	log_warnx_every(&server_rl_timeout,
+	    "client %s: request not complete %lld s after its first byte, "
+	    "closing",
+	    c->peer, (long long)c->srv->request_timeout.tv_sec);
+	server_conn_finish(c);
 }
 
 /* server_conn_read - parse buffered lines; start a decision on a full request */
@@ -161,7 +245,12 @@ server_conn_read(struct bufferevent *bev, void *arg)
 	size_t len;
 	enum request_rc rc;
 
-	while (!c->busy) {
+	while (!c->busy && !c->closing) {
+		if (evbuffer_get_length(in) == 0)
+			return;
+		/* the clock of a request starts at its first byte */
+		if (!evtimer_pending(c->deadline, NULL))
+			evtimer_add(c->deadline, &c->srv->request_timeout);
 		/* parse in place: no copy unless a line spans two chunks */
 		eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
 		len = eol.pos == -1 ? evbuffer_get_length(in) : (size_t)eol.pos;
@@ -169,7 +258,7 @@ server_conn_read(struct bufferevent *bev, void *arg)
 			log_warnx_every(&server_rl_malformed,
 			    "client %s: line longer than %d bytes, closing",
 			    c->peer, REQUEST_LINE_MAX);
-			server_conn_close(c);
+			server_conn_finish(c);
 			return;
 		}
 		if (eol.pos == -1)
@@ -183,10 +272,11 @@ server_conn_read(struct bufferevent *bev, void *arg)
 			log_warnx_every(&server_rl_malformed,
 			    "client %s: malformed request: %s; closing",
 			    c->peer, line == NULL ? "out of memory" : err);
-			server_conn_close(c);
+			server_conn_finish(c);
 			return;
 		}
 		if (rc == REQUEST_DONE) {
+			evtimer_del(c->deadline);
 			c->busy = true;
 			bufferevent_disable(bev, EV_READ);
 			decide_request(c->srv->decide, &c->dc, &c->req,
@@ -204,131 +294,125 @@ server_conn_event(struct bufferevent *bev, short what, void *arg)
 	(void)bev;
 	if (what & BEV_EVENT_ERROR)
 		log_debug("client %s: %s", c->peer, strerror(errno));
-	if (what & BEV_EVENT_TIMEOUT)
-		log_warnx_every(&server_rl_timeout,
-		    "client %s: write timeout, closing", c->peer);
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
+		c->srv->st.timeouts++;
+		log_warnx_every(&server_rl_unread,
+		    "client %s: takes no answers for %lld s, closing", c->peer,
+		    (long long)c->srv->request_timeout.tv_sec);
+	} else if (what & BEV_EVENT_TIMEOUT)
+		log_debug("client %s: idle for %lld s, closing", c->peer,
+		    (long long)c->srv->idle_timeout.tv_sec);
 	server_conn_close(c);
 }
 
-static void
-server_on_accept(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+/* server_admit - may this peer have one more connection? its slot, or
+ * NULL (refused, counted and logged) */
+static struct peer_slot *
+server_admit(struct server *s, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, char *name, size_t namesize)
 {
-	struct server *s = arg;
-	struct server_conn *c;
+	struct peer p;
+	struct peer_slot *slot;
+	enum peer_verdict v;
+	unsigned long skipped;
 
-	(void)l;
+	if (peer_identify(fd, sa, (socklen_t)salen, s->nlfd, &p) == -1)
+		return NULL;
+	peer_describe(&p, name, namesize);
+	if ((v = peer_check(&s->rules, &p)) != PEER_ALLOW) {
+		s->st.refused++;
+		if (!peer_table_log(s->peers, p.key, &skipped))
+			return NULL;
+		if (skipped > 0)
+			log_warnx("refused client %s: %s (%lu more from it "
+			          "not logged since the last)",
+			    name, peer_verdict_name(v), skipped);
+		else
+			log_warnx("refused client %s: %s", name,
+			    peer_verdict_name(v));
+		return NULL;
+	}
 	if (s->nconns >= s->max_conns) {
+		s->st.full++;
 		log_warnx_every(&server_rl_full,
 		    "connection limit (%d) reached, refusing a client; "
 		    "raise policyd.max_connections",
 		    s->max_conns);
+		return NULL;
+	}
+	if ((slot = peer_table_take(s->peers, p.key, s->per_peer)) == NULL) {
+		s->st.capped++;
+		log_warnx_every(&server_rl_capped,
+		    "client %s holds %d connections "
+		    "(policyd.max_connections_per_peer), refusing another",
+		    name, s->per_peer);
+	}
+	return slot;
+}
+
+/* server_on_accept - the listener's: admit the peer, or close at once */
+static void
+server_on_accept(evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+	struct server *s = arg;
+	struct server_conn *c;
+	char name[PEER_KEY_MAX];
+	struct peer_slot *slot;
+
+	if ((slot = server_admit(s, fd, sa, salen, name, sizeof(name))) ==
+	    NULL) {
 		evutil_closesocket(fd);
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->deadline = evtimer_new(s->base, server_conn_expired, c)) ==
+	        NULL ||
+	    (c->bev = bufferevent_socket_new(
+	         s->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		evutil_closesocket(fd);
+		if (c != NULL && c->deadline != NULL)
+			event_free(c->deadline);
+		free(c);
+		peer_table_release(s->peers, slot);
 		return;
 	}
 	c->srv = s;
+	c->slot = slot;
+	str_lcpy(c->peer, name, sizeof(c->peer));
 	request_reset(&c->req);
-	if (sa->sa_family == AF_UNIX)
-		str_lcpy(c->peer, "unix", sizeof(c->peer));
-	else if (getnameinfo(sa, (socklen_t)salen, c->peer, sizeof(c->peer),
-	             NULL, 0, NI_NUMERICHOST) != 0)
-		str_lcpy(c->peer, "?", sizeof(c->peer));
-	c->bev = bufferevent_socket_new(s->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		evutil_closesocket(fd);
-		free(c);
-		return;
-	}
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
 	bufferevent_setcb(c->bev, server_conn_read, NULL, server_conn_event, c);
-	/* a write timeout only: Postfix keeps idle connections open */
-	bufferevent_set_timeouts(c->bev, NULL, &s->write_timeout);
+	/* reading: idle_timeout, longer than Postfix keeps a connection
+	 * idle; writing: an answer must be taken within request_timeout */
+	bufferevent_set_timeouts(c->bev, &s->idle_timeout, &s->request_timeout);
 	bufferevent_enable(c->bev, EV_READ);
 }
 
-/* server_listen_unix - bind a unix socket with the configured mode and owner */
-static struct evconnlistener *
-server_listen_unix(struct server *s, const struct conf *cf, const char *path,
-    char *err, size_t errsize)
+/* server_per_peer - max_connections_per_peer as it applies: 0 is half of
+ * max_connections, and none is above it */
+static int
+server_per_peer(const struct conf *cf, int max_conns)
 {
-	struct sockaddr_un sun;
-	struct evconnlistener *l;
-	uid_t uid = (uid_t)-1;
-	gid_t gid = (gid_t)-1;
+	int n = cf->policyd.max_connections_per_peer;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (str_lcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path)) {
-		snprintf(err, errsize, "unix:%s: path too long", path);
-		return NULL;
-	}
-	if (cf->policyd.socket_owner[0] != '\0') {
-		struct passwd *pw = getpwnam(cf->policyd.socket_owner);
-
-		if (pw == NULL) {
-			snprintf(err, errsize, "socket_owner: no user %s",
-			    cf->policyd.socket_owner);
-			return NULL;
-		}
-		uid = pw->pw_uid;
-	}
-	if (cf->policyd.socket_group[0] != '\0') {
-		struct group *gr = getgrnam(cf->policyd.socket_group);
-
-		if (gr == NULL) {
-			snprintf(err, errsize, "socket_group: no group %s",
-			    cf->policyd.socket_group);
-			return NULL;
-		}
-		gid = gr->gr_gid;
-	}
-	unlink(path);
-	l = evconnlistener_new_bind(s->base, server_on_accept, s,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 128,
-	    (struct sockaddr *)&sun, sizeof(sun));
-	if (l == NULL) {
-		snprintf(err, errsize, "unix:%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (chmod(path, (mode_t)cf->policyd.socket_mode) == -1 ||
-	    ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
-	        chown(path, uid, gid) == -1)) {
-		snprintf(err, errsize, "unix:%s: %s", path, strerror(errno));
-		evconnlistener_free(l);
-		return NULL;
-	}
-	return l;
+	if (n == 0)
+		n = max_conns / 2 > 0 ? max_conns / 2 : 1;
+	return n < max_conns ? n : max_conns;
 }
 
-/* server_listen_inet - bind "HOST:PORT" ("[v6]:PORT" for IPv6) */
-static struct evconnlistener *
-server_listen_inet(
-    struct server *s, const char *spec, char *err, size_t errsize)
+void
+server_reconf(struct server *s, const struct conf *cf)
 {
-	struct sockaddr_storage ss;
-	int sslen = sizeof(ss);
-	struct evconnlistener *l;
+	char unknown[CONF_ERR_MAX];
 
-	if (evutil_parse_sockaddr_port(spec, (struct sockaddr *)&ss, &sslen) ==
-	    -1) {
-		snprintf(err, errsize, "inet:%s: not HOST:PORT", spec);
-		return NULL;
-	}
-	l = evconnlistener_new_bind(s->base, server_on_accept, s,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
-	    128, (struct sockaddr *)&ss, sslen);
-	if (l == NULL)
-		snprintf(err, errsize, "inet:%s: %s", spec, strerror(errno));
-	return l;
+	if (peer_rules_load(&s->rules, cf, unknown, sizeof(unknown)) > 0)
+		log_warnx(
+		    "policyd.allow_users: no such user: %s (skipped)", unknown);
+	s->per_peer = server_per_peer(cf, s->max_conns);
 }
 
 /* server_listen - open every listen socket of cf; returns 0 or -1 */
@@ -336,24 +420,24 @@ int
 server_listen(
     struct server *s, const struct conf *cf, char *err, size_t errsize)
 {
-	int i;
+	char msg[256];
 
-	s->max_conns = cf->policyd.max_connections;
-	s->write_timeout.tv_sec = cf->policyd.request_timeout;
-	s->write_timeout.tv_usec = 0;
-	for (i = 0; i < cf->policyd.nlisten; i++) {
-		const char *spec = cf->policyd.listen[i];
-		struct evconnlistener *l;
-
-		if (strncmp(spec, "unix:", 5) == 0)
-			l = server_listen_unix(s, cf, spec + 5, err, errsize);
-		else
-			l = server_listen_inet(s, spec + 5, err, errsize);
-		if (l == NULL)
-			return -1;
-		s->ls[s->nls++] = l;
+	s->max_conns =
+	    listener_fds(cf->policyd.max_connections, msg, sizeof(msg));
+	if (msg[0] != '\0')
+		log_warnx("%s", msg);
+	s->request_timeout.tv_sec = cf->policyd.request_timeout;
+	s->idle_timeout.tv_sec = cf->policyd.idle_timeout;
+	server_reconf(s, cf);
+	if ((s->nlfd = sockdiag_open()) == -1)
+		log_warn("sock_diag socket (a socket per lookup instead)");
+	if ((s->peers = peer_table_new(s->max_conns)) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
 	}
-	return 0;
+	s->listener =
+	    listener_open(s->base, cf, server_on_accept, s, err, errsize);
+	return s->listener == NULL ? -1 : 0;
 }
 
 /*
@@ -365,38 +449,37 @@ void
 server_drain(struct server *s, server_drained_cb *drained, void *arg)
 {
 	struct server_conn *c, *next;
-	int i;
 
-	for (i = 0; i < s->nls; i++)
-		evconnlistener_free(s->ls[i]);
-	s->nls = 0;
+	listener_free(s->listener);
+	s->listener = NULL;
 	s->drained = drained;
 	s->drained_arg = arg;
 	if (s->nconns == 0) {
 		drained(arg);
 		return;
 	}
+	/* close the idle; those with answers still queued once they are
+	 * out; the last one closed calls drained() */
 	for (c = s->conns; c != NULL; c = next) {
 		next = c->next;
-		if (!c->busy)
-			server_conn_free(
-			    c); /* may call drained() on the last one */
+		if (!c->busy && !c->closing)
+			server_conn_finish(c);
 	}
 }
 
 void
 server_free(struct server *s)
 {
-	int i;
-
 	if (s == NULL)
 		return;
 	s->drained = NULL;
-	for (i = 0; i < s->nls; i++)
-		evconnlistener_free(s->ls[i]);
+	listener_free(s->listener);
 	while (s->conns != NULL) {
 		s->conns->busy = false;
 		server_conn_free(s->conns);
 	}
+	peer_table_free(s->peers);
+	if (s->nlfd != -1)
+		close(s->nlfd);
 	free(s);
 }

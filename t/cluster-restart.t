@@ -81,7 +81,7 @@ start_milter('milter-a', $c->node('a')->{conf}, $c->node('a')->{msock});
 sleep 1.5;
 ok(stop_policyd('policyd-a'), 'policyd A stops cleanly under traffic');
 sleep 0.5;
-start_policyd('policyd-a', $c->node('a')->{conf}, $c->node('a')->{pport});
+start_policyd('policyd-a', $c->node('a')->{conf}, $c->node('a')->{paddr});
 sleep 1.5;
 open my $sf, '>', $stop or die;
 close $sf;

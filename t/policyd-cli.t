@@ -41,6 +41,7 @@ policyd {
     user = "nobody"
     stats_interval = 1s
     max_connections = 3
+    max_connections_per_peer = 3
 }
 limit "x" {
     subject  = "sasl"

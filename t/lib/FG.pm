@@ -12,7 +12,7 @@ use Time::HiRes qw(sleep time);
 use Exporter 'import';
 our @EXPORT = qw(tmpdir start_redis stop_redis start_policyd stop_policyd start_milter stop_milter
     write_conf policy_client ask redis wait_until free_port rcpt_req
-    log_since log_size proc_status milter_helper);
+    log_since log_size proc_status milter_helper as_user ask_as fd_limit);
 
 my $build = $ENV{FG_BUILD} // 'build';
 my $dir;
@@ -129,13 +129,13 @@ sub start_milter {
 # stop_milter(NAME): TERM; libmilter looks at signals every 5 s
 sub stop_milter { stop_policyd($_[0], 'TERM', 12) }
 
-# start_policyd(NAME, CONF): start it and wait for its first listen socket
+# start_policyd(NAME, CONF, ADDR): start it and wait for its listen
+# socket ADDR: a port on 127.0.0.1, or the path of a unix socket
 sub start_policyd {
     my ($name, $conf, $port) = @_;
     spawn($name, valgrind(), "$build/floodgate-policyd", '-f', '-c', $conf);
-    wait_until(10, sub {
-        IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1)
-    }) or die "$name did not start: " . `cat ${\tmpdir()}/$name.log`;
+    wait_until(10, sub { eval { policy_client($port, 1) } })
+        or die "$name did not start: " . `cat ${\tmpdir()}/$name.log`;
     wait_until(5, sub { log_since($name, 0) =~ /redis: up/ });
     return $procs{$name};
 }
@@ -180,11 +180,74 @@ sub log_since {
     return <$fh> // '';
 }
 
+# policy_client(ADDR[, TIMEOUT]): a connection to a port on 127.0.0.1 or
+# to a unix socket path
 sub policy_client {
-    my ($port) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
-        Timeout => 5) or die "connect $port: $!";
+    my ($port, $secs) = @_;
+    my $s = $port =~ m{^/}
+        ? IO::Socket::UNIX->new(Peer => $port)
+        : IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+            Timeout => $secs // 5);
+    $s or die "connect $port: $!";
     return $s;
+}
+
+# as_user(USER, CODE): CODE->(FROM_PARENT, TO_PARENT) in a child that is
+# USER (uid, gid, no other groups): a local user on a shared host. Returns
+# { pid, from, to }: read what it says, tell it to go on; reaped at END
+my @children;
+sub as_user {
+    my ($user, $code) = @_;
+    my ($uid, $gid) = (getpwnam($user))[2, 3];
+    defined $uid or die "no user $user";
+    pipe(my $r1, my $w1) or die "pipe: $!";
+    pipe(my $r2, my $w2) or die "pipe: $!";
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        close $r1;
+        close $w2;
+        $) = "$gid $gid";
+        $( = $gid;
+        POSIX::setuid($uid);
+        POSIX::_exit(111) if $< != $uid || $> != $uid || $( != $gid;
+        $w1->autoflush(1);
+        $SIG{PIPE} = 'IGNORE';    # a refused connection: EPIPE, not death
+        alarm 120;                # a server that never answers: no hang
+        eval { $code->($r2, $w1) };
+        print $w1 "error: $@" if $@;
+        POSIX::_exit(0);
+    }
+    close $w1;
+    close $r2;
+    $w2->autoflush(1);
+    push @children, $pid;
+    return { pid => $pid, from => $r1, to => $w2 };
+}
+
+# ask_as(USER, ADDR, TEXT): one request on a new connection of USER (root:
+# this process) to ADDR; the action, 'closed' or 'no connect: ERROR'
+sub ask_as {
+    my ($user, $addr, $text) = @_;
+    my $one = sub {
+        my $s = eval { policy_client($addr) } or return "no connect: $!";
+        return ask($s, $text) // 'closed';
+    };
+    return $one->() if $user eq 'root';
+    my $c = as_user($user, sub { print { $_[1] } $one->(), "\n" });
+    my $r = readline($c->{from}) // 'gone';
+    chomp $r;
+    return $r;
+}
+
+# fd_limit(N): N descriptors (or the hard limit) for this process and its
+# children
+sub fd_limit {
+    my ($n) = @_;
+    open my $f, '<', '/proc/self/limits' or return;
+    my ($soft, $hard) = map { /^Max open files\s+(\d+)\s+(\d+)/ ? ($1, $2) : () } <$f>;
+    return if !defined $soft || $soft >= $n;
+    $n = $hard if $hard < $n;
+    system('prlimit', "--pid=$$", "--nofile=$n:$hard");
 }
 
 # rcpt_req(%attrs): an RCPT-state request text
@@ -208,6 +271,8 @@ sub ask {
 
 END {
     my $rc = $?;
+    kill 'KILL', @children if @children;
+    waitpid($_, 0) for @children;
     reap($_, 'KILL') for keys %procs;
     $? = $rc;
 }

@@ -215,7 +215,7 @@ sub use_build {
     FG::spawn('policyd-a', "$dir/floodgate-policyd", '-f', '-c', $nd->{conf});
     FG::spawn('milter-a', "$dir/floodgate-milter", '-f', '-c', $nd->{conf});
     wait_until(10, sub { -S $nd->{msock} }) or die "milter of $dir did not start";
-    wait_until(10, sub { IO::Socket::INET->new(PeerAddr => "127.0.0.1:$nd->{pport}") })
+    wait_until(10, sub { eval { FG::policy_client($nd->{paddr}, 1) } })
         or die "policyd of $dir did not listen";
 }
 

@@ -27,7 +27,7 @@ redis {
     timeout = 300ms
 }
 policyd {
-    listen = { "inet:127.0.0.1:$nd->{pport}" }
+    listen = { "unix:$nd->{paddr}" }
 }
 milter {
     socket = "unix:$nd->{msock}"
@@ -62,16 +62,16 @@ sub new {
     chmod 0600, $self->{key};
     chown default_uid(), -1, $self->{key};    # the milter's user, as README says
     for my $n ('a', 'b') {
-        my $nd = $self->{nodes}{$n} = { name => $n,
-            pport => free_port() };
-        # conf/postfix-main.cf as documented, with this node's policy port
-        my $main = main_cf();
-        $main =~ s/127\.0\.0\.1:10040/127.0.0.1:$nd->{pport}/ or die;
+        my $nd = $self->{nodes}{$n} = { name => $n };
+        # conf/postfix-main.cf as documented: policyd's socket is
+        # private/floodgate in this node's queue directory
         $nd->{pf} = FGPostfix->new($n, sasl => $o{sasl} // {},
-            main => $main);
+            main => main_cf());
+        $nd->{pf}->postfix('check') or die "postfix check $n failed";
+        $nd->{paddr} = "$nd->{pf}{spool}/private/floodgate";
         $nd->{msock} = "$nd->{pf}{spool}/floodgate/milter.sock";
         $nd->{conf} = write_conf("node-$n.conf", $self->node_conf($n));
-        start_policyd("policyd-$n", $nd->{conf}, $nd->{pport});
+        start_policyd("policyd-$n", $nd->{conf}, $nd->{paddr});
         start_milter("milter-$n", $nd->{conf}, $nd->{msock});
         $nd->{pf}->start or die "postfix $n did not start";
     }

@@ -5,7 +5,7 @@
 # smtp-sink and never looks anything up in DNS. Needs root.
 #
 #   my $pf = FGPostfix->new('a', sasl => { alice => 'alicepw' },
-#       main => "smtpd_milters = unix:/...\n");
+#       main => "smtpd_milters = unix:/...\n", chroot => 0);
 #   $pf->start;  $pf->swaks(...);  $pf->sendmail_as('fgtest1', ...);
 #   $pf->stop;   (END stops whatever is still running)
 package FGPostfix;
@@ -104,8 +104,11 @@ smtpd_authorized_xclient_hosts = 127.0.0.0/8
 smtpd_error_sleep_time = 0
 in_flow_delay = 0
 EOF
+    # chroot => 1: smtpd chrooted to the queue directory, as Debian's
+    # master.cf runs it (no SASL then: the sasldb is outside)
+    my $chroot = $o{chroot} ? 'y' : 'n';
     _write("$root/etc/master.cf", <<"EOF");
-127.0.0.1:$self->{smtp} inet n - n - - smtpd
+127.0.0.1:$self->{smtp} inet n - $chroot - - smtpd
 pickup    unix  n       -       n       1       1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr

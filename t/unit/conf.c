@@ -88,6 +88,14 @@ static const struct {
     {"policyd {\n  socket_mode = \"999\"\n}\n", 2, "socket_mode"},
     {"policyd {\n  socket_mode = \"0660 \"\n}\n", 2, "socket_mode"},
     {"policyd {\n  max_connections = 0\n}\n", 2, "max_connections"},
+    {"policyd {\n  allow_users = {\"postfix\", \"a b\"}\n}\n", 2,
+        "allow_users"},
+    {"policyd {\n  allow_users = {\"-x\"}\n}\n", 2, "allow_users"},
+    {"policyd {\n  allow_networks = {\"10.0.0.0/33\"}\n}\n", 2,
+        "allow_networks"},
+    {"policyd {\n  idle_timeout = 299s\n}\n", 2, "idle_timeout"},
+    {"policyd {\n  max_connections_per_peer = -1\n}\n", 2,
+        "max_connections_per_peer"},
     {"exempt_networks = {\"1.2.3.4/99\"}\n", 1, "exempt_networks"},
     {"exempt_networks = {\"10.0.0.0/8\",\n  \"nonsense\"}\n", 2,
         "exempt_networks"},
@@ -193,7 +201,16 @@ minimal(void)
 	is_int(
 	    c->redis.on_failure, CONF_FAIL_LOCAL, "default on_failure local");
 	is_int(c->redis.db, 0, "default db 0");
-	is_int(c->policyd.socket_mode, 0666, "default socket_mode 0666");
+	is_int(c->policyd.socket_mode, 0660, "default socket_mode 0660");
+	is_str(
+	    c->policyd.socket_group, "postfix", "default socket_group postfix");
+	is_int(c->policyd.nallow_users, 2, "allow_users: two by default");
+	is_str(c->policyd.allow_users[0], "postfix", "allow_users: postfix");
+	is_str(c->policyd.allow_users[1], "root", "allow_users: and root");
+	is_int(
+	    c->policyd.nallow_networks, 0, "allow_networks: none by default");
+	is_int(c->policyd.request_timeout, 10, "default request_timeout 10s");
+	is_int(c->policyd.idle_timeout, 3600, "default idle_timeout 1h");
 	is_int(c->subject.ipv4_prefix, 32, "default ipv4_prefix 32");
 	is_int(c->subject.ipv6_prefix, 64, "default ipv6_prefix 64");
 	ok(!c->dryrun, "default mode enforce");

@@ -362,6 +362,17 @@ reuse(void)
 	is_int(request_line(&r, "\r", 1, err, sizeof(err)), REQUEST_MORE,
 	    "lone CR before any attribute: more");
 	is_int(r.nlines, 0, "  not counted");
+	/* but bounded: 100k of them held a connection without a request */
+	for (used = 2; used < REQUEST_EMPTY_MAX - 1; used++)
+		request_line(&r, "", 0, err, sizeof(err));
+	is_int(request_line(&r, "", 0, err, sizeof(err)), REQUEST_MORE,
+	    "REQUEST_EMPTY_MAX empty lines before a request: more");
+	is_int(request_line(&r, "", 0, err, sizeof(err)), REQUEST_ERROR,
+	    "one more: error");
+	ok(strstr(err, "empty lines") != NULL, "  saying so (%s)", err);
+	request_reset(&r);
+	is_int(request_line(&r, "", 0, err, sizeof(err)), REQUEST_MORE,
+	    "request_reset: a new request may start with one again");
 }
 
 int

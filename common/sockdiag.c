@@ -2,11 +2,12 @@
 /*
  * sockdiag - exact inet_diag lookups and the host's own addresses.
  *
- * Entry points: sockdiag_lookup, sockdiag_is_local. An IPv4 pair is
+ * Entry points: sockdiag_open, sockdiag_lookup, sockdiag_lookup_with,
+ * sockdiag_is_local. An IPv4 pair is
  * looked up as AF_INET, then as v4-mapped AF_INET6 (a client may use an
  * IPv6 socket); replies are checked for length, sequence and type before
  * use. A socket with inode 0 (TIME_WAIT, closed) has no owner: ENOENT,
- * never uid 0. The interface address list is cached for LOCAL_CACHE_S.
+ * never uid 0. The interface address list is cached for SOCKDIAG_CACHE_S.
  */
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -26,34 +27,44 @@
 
 #include "sockdiag.h"
 
-#define LOCAL_CACHE_S   10
-#define LOCAL_MAX       64
-#define RECV_TIMEOUT_MS 200
+#define SOCKDIAG_CACHE_S   10
+#define SOCKDIAG_ADDRS_MAX 64
+#define SOCKDIAG_RECV_MS   200
 
-/* sockdiag_ask - one exact request of family; 0, or -1 with errno */
+int
+sockdiag_open(void)
+{
+	struct timeval tv = {0, SOCKDIAG_RECV_MS * 1000};
+	int fd =
+	    socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+
+	if (fd != -1)
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* sockdiag_ask - one exact request of family on netlink socket nlfd (-1:
+ * a socket of its own); 0, or -1 with errno */
 static int
-sockdiag_ask(int family, const void *src, const void *dst, size_t alen,
-    uint16_t sport, uint16_t dport, struct sockdiag_owner *out)
+sockdiag_ask(int nlfd, int family, const void *src, const void *dst,
+    size_t alen, uint16_t sport, uint16_t dport, struct sockdiag_owner *out)
 {
 	struct {
 		struct nlmsghdr nlh;
 		struct inet_diag_req_v2 r;
 	} req;
 	struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
-	struct timeval tv = {0, RECV_TIMEOUT_MS * 1000};
 	union {
 		char buf[8192];
 		struct nlmsghdr align;
 	} u;
 	struct nlmsghdr *h;
 	ssize_t n;
-	int fd, rc = -1, err = ENOENT;
+	int fd = nlfd, rc = -1, err = ENOENT;
 	static __thread unsigned int seq;
 
-	if ((fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
-	         NETLINK_SOCK_DIAG)) == -1)
+	if (fd == -1 && (fd = sockdiag_open()) == -1)
 		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	memset(&req, 0, sizeof(req));
 	req.nlh.nlmsg_len = sizeof(req);
 	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
@@ -107,7 +118,8 @@ sockdiag_ask(int family, const void *src, const void *dst, size_t alen,
 		}
 	}
 out:
-	close(fd);
+	if (nlfd == -1)
+		close(fd);
 	if (rc == -1)
 		errno = err;
 	return rc;
@@ -117,6 +129,13 @@ int
 sockdiag_lookup(const struct sockaddr *client, const struct sockaddr *server,
     struct sockdiag_owner *out)
 {
+	return sockdiag_lookup_with(-1, client, server, out);
+}
+
+int
+sockdiag_lookup_with(int nlfd, const struct sockaddr *client,
+    const struct sockaddr *server, struct sockdiag_owner *out)
+{
 	if (client->sa_family == AF_INET && server->sa_family == AF_INET) {
 		const struct sockaddr_in *c =
 		    (const struct sockaddr_in *)client;
@@ -124,7 +143,7 @@ sockdiag_lookup(const struct sockaddr *client, const struct sockaddr *server,
 		    (const struct sockaddr_in *)server;
 		struct in6_addr c6, s6;
 
-		if (sockdiag_ask(AF_INET, &c->sin_addr, &s->sin_addr, 4,
+		if (sockdiag_ask(nlfd, AF_INET, &c->sin_addr, &s->sin_addr, 4,
 		        c->sin_port, s->sin_port, out) == 0)
 			return 0;
 		if (errno != ENOENT)
@@ -136,8 +155,8 @@ sockdiag_lookup(const struct sockaddr *client, const struct sockaddr *server,
 		s6.s6_addr[10] = s6.s6_addr[11] = 0xff;
 		memcpy(&c6.s6_addr[12], &c->sin_addr, 4);
 		memcpy(&s6.s6_addr[12], &s->sin_addr, 4);
-		return sockdiag_ask(
-		    AF_INET6, &c6, &s6, 16, c->sin_port, s->sin_port, out);
+		return sockdiag_ask(nlfd, AF_INET6, &c6, &s6, 16, c->sin_port,
+		    s->sin_port, out);
 	}
 	if (client->sa_family == AF_INET6 && server->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *c =
@@ -147,21 +166,21 @@ sockdiag_lookup(const struct sockaddr *client, const struct sockaddr *server,
 
 		if (IN6_IS_ADDR_V4MAPPED(&c->sin6_addr) &&
 		    IN6_IS_ADDR_V4MAPPED(&s->sin6_addr) &&
-		    sockdiag_ask(AF_INET, &c->sin6_addr.s6_addr[12],
+		    sockdiag_ask(nlfd, AF_INET, &c->sin6_addr.s6_addr[12],
 		        &s->sin6_addr.s6_addr[12], 4, c->sin6_port,
 		        s->sin6_port, out) == 0)
 			return 0;
-		return sockdiag_ask(AF_INET6, &c->sin6_addr, &s->sin6_addr, 16,
-		    c->sin6_port, s->sin6_port, out);
+		return sockdiag_ask(nlfd, AF_INET6, &c->sin6_addr,
+		    &s->sin6_addr, 16, c->sin6_port, s->sin6_port, out);
 	}
 	errno = EAFNOSUPPORT;
 	return -1;
 }
 
-static pthread_mutex_t local_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct sockaddr_storage local_addrs[LOCAL_MAX];
-static int local_n;
-static time_t local_at;
+static pthread_mutex_t sockdiag_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sockaddr_storage sockdiag_addrs[SOCKDIAG_ADDRS_MAX];
+static int sockdiag_naddrs;
+static time_t sockdiag_addrs_at;
 
 /* sockdiag_refresh - the interface addresses (locked) */
 static void
@@ -171,19 +190,20 @@ sockdiag_refresh(void)
 
 	if (getifaddrs(&ifa) == -1)
 		return;
-	local_n = 0;
-	for (i = ifa; i != NULL && local_n < LOCAL_MAX; i = i->ifa_next) {
+	sockdiag_naddrs = 0;
+	for (i = ifa; i != NULL && sockdiag_naddrs < SOCKDIAG_ADDRS_MAX;
+	     i = i->ifa_next) {
 		if (i->ifa_addr == NULL)
 			continue;
 		if (i->ifa_addr->sa_family == AF_INET)
-			memcpy(&local_addrs[local_n++], i->ifa_addr,
+			memcpy(&sockdiag_addrs[sockdiag_naddrs++], i->ifa_addr,
 			    sizeof(struct sockaddr_in));
 		else if (i->ifa_addr->sa_family == AF_INET6)
-			memcpy(&local_addrs[local_n++], i->ifa_addr,
+			memcpy(&sockdiag_addrs[sockdiag_naddrs++], i->ifa_addr,
 			    sizeof(struct sockaddr_in6));
 	}
 	freeifaddrs(ifa);
-	local_at = time(NULL);
+	sockdiag_addrs_at = time(NULL);
 }
 
 /* sockdiag_same_host - a equals the address part of sockaddr l */
@@ -225,11 +245,12 @@ sockdiag_is_local(const struct sockaddr *sa)
 			a = &s->sin6_addr;
 	} else
 		return false;
-	pthread_mutex_lock(&local_mu);
-	if (local_at == 0 || time(NULL) - local_at >= LOCAL_CACHE_S)
+	pthread_mutex_lock(&sockdiag_mu);
+	if (sockdiag_addrs_at == 0 ||
+	    time(NULL) - sockdiag_addrs_at >= SOCKDIAG_CACHE_S)
 		sockdiag_refresh();
-	for (i = 0; i < local_n && !found; i++)
-		found = sockdiag_same_host(&local_addrs[i], family, a);
-	pthread_mutex_unlock(&local_mu);
+	for (i = 0; i < sockdiag_naddrs && !found; i++)
+		found = sockdiag_same_host(&sockdiag_addrs[i], family, a);
+	pthread_mutex_unlock(&sockdiag_mu);
 	return found;
 }

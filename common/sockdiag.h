@@ -2,8 +2,9 @@
 /*
  * sockdiag - who owns the client end of a local TCP connection: an exact
  * NETLINK_SOCK_DIAG lookup (no dump) of the 4-tuple, unprivileged, in
- * microseconds. It must run while the client socket still exists (in the
- * milter's connect callback). Thread-safe: one netlink socket per call.
+ * microseconds. It must run while the client socket still exists (the
+ * milter's connect callback, policyd's accept). Used by both daemons;
+ * thread-safe: one netlink socket per call. Never logs.
  */
 #ifndef FG_SOCKDIAG_H
 #define FG_SOCKDIAG_H
@@ -23,6 +24,14 @@ struct sockdiag_owner {
  * ENOENT no such socket (or one without owner, e.g. TIME_WAIT),
  * EAFNOSUPPORT a bad family, another errno on netlink failure */
 int sockdiag_lookup(const struct sockaddr *client,
+    const struct sockaddr *server, struct sockdiag_owner *)
+    __attribute__((warn_unused_result));
+/* sockdiag_open - a netlink socket for sockdiag_lookup_with (one thread
+ * at a time): a lookup then needs no descriptor, even when a process has
+ * none left; -1 with errno */
+int sockdiag_open(void);
+/* sockdiag_lookup_with - sockdiag_lookup on netlink socket nlfd */
+int sockdiag_lookup_with(int nlfd, const struct sockaddr *client,
     const struct sockaddr *server, struct sockdiag_owner *)
     __attribute__((warn_unused_result));
 /* sockdiag_is_local - loopback or one of this host's own addresses */
