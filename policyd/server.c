@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,6 +43,9 @@ static struct ratelog server_rl_malformed = RATELOG_INIT,
                       server_rl_full = RATELOG_INIT,
                       server_rl_capped = RATELOG_INIT;
 
+/* connections a burst must reach before its end gives memory back */
+#define SERVER_TRIM_PEAK 256
+
 struct server_conn {
 	struct server_conn *next, *prev;
 	struct server *srv;
@@ -65,6 +69,7 @@ struct server {
 	int nlfd; /* sock_diag: a peer check needs no new descriptor */
 	struct server_conn *conns;
 	int nconns;
+	int peak;      /* most connections since memory was last given back */
 	int max_conns; /* what the fd limit allows of max_connections */
 	int per_peer;
 	struct timeval request_timeout, idle_timeout;
@@ -103,6 +108,21 @@ server_stats(const struct server *s, struct server_stats *st)
 	st->paused = listener_paused(s->listener);
 }
 
+/* server_trim - after a burst of connections has mostly gone (down to a
+ * quarter of a peak of at least SERVER_TRIM_PEAK), give the memory their
+ * buffers held back to the system: glibc keeps freed heap otherwise, and
+ * cycles of thousands of connections left policyd at 150+ MB */
+static void
+server_trim(struct server *s)
+{
+	if (s->nconns > s->peak)
+		s->peak = s->nconns;
+	if (s->peak < SERVER_TRIM_PEAK || s->nconns > s->peak / 4)
+		return;
+	malloc_trim(0);
+	s->peak = s->nconns;
+}
+
 static void
 server_conn_free(struct server_conn *c)
 {
@@ -121,6 +141,7 @@ server_conn_free(struct server_conn *c)
 		event_free(c->deadline);
 	peer_table_release(s->peers, c->slot);
 	free(c);
+	server_trim(s);
 	if (s->drained != NULL && s->nconns == 0)
 		s->drained(s->drained_arg);
 }
@@ -385,6 +406,8 @@ server_on_accept(evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 		s->conns->prev = c;
 	s->conns = c;
 	s->nconns++;
+	if (s->nconns > s->peak)
+		s->peak = s->nconns;
 	bufferevent_setcb(c->bev, server_conn_read, NULL, server_conn_event, c);
 	/* reading: idle_timeout, longer than Postfix keeps a connection
 	 * idle; writing: an answer must be taken within request_timeout */
