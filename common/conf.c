@@ -40,7 +40,7 @@ struct conf_loader {
 };
 
 /* conf_errfunc - keep the first error, as file:line: message */
-static void
+static void __attribute__((format(printf, 2, 0)))
 conf_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	struct conf_loader *ld = cfg != NULL ? confopts_loader(cfg) : NULL;
