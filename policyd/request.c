@@ -5,7 +5,7 @@
  * Entry points: request_reset, request_line, request_state_name.
  * Rejects (REQUEST_ERROR with a reason) NUL bytes, lines without '=',
  * empty or odd names, duplicate known attributes, overlong values we keep,
- * too many lines or bytes, and a finished request that is not
+ * too many lines or bytes (empty lines before a request count), and a finished request that is not
  * request=smtpd_access_policy with a known protocol_state. Never logs.
  */
 #include <stdio.h>
@@ -62,7 +62,7 @@ request_reset(struct request *r)
 	for (i = 0; i < RA_NATTRS; i++)
 		r->attr[i][0] = '\0';
 	memset(r->seen, 0, sizeof(r->seen));
-	r->nlines = 0;
+	r->nlines = r->nempty = 0;
 	r->size = 0;
 	r->state = RS_UNKNOWN;
 	r->msgsize = r->rcpt_count = 0;
@@ -111,14 +111,15 @@ request_line(
 
 	if (len > 0 && line[len - 1] == '\r')
 		len--; /* tolerate CRLF clients */
-	if (len == 0)
-		return r->nlines == 0 ? REQUEST_MORE
-		                      : request_finish(r, err, errsize);
+	if (len == 0 && r->nlines > 0)
+		return request_finish(r, err, errsize);
+	if (len == 0 && ++r->nempty + r->nlines <= REQUEST_ATTRS_MAX)
+		return REQUEST_MORE; /* tolerated, not forever */
 	if (len > REQUEST_LINE_MAX || memchr(line, '\0', len) != NULL) {
 		snprintf(err, errsize, "line too long or has a NUL byte");
 		return REQUEST_ERROR;
 	}
-	if (++r->nlines > REQUEST_ATTRS_MAX ||
+	if (len == 0 || ++r->nlines + r->nempty > REQUEST_ATTRS_MAX ||
 	    (r->size += len + 1) > REQUEST_SIZE_MAX) {
 		snprintf(err, errsize, "request too large");
 		return REQUEST_ERROR;

@@ -55,6 +55,7 @@ struct request {
 	char attr[RA_NATTRS][REQUEST_VALUE_MAX + 1];
 	unsigned char seen[RA_NATTRS];
 	int nlines;
+	int nempty; /* empty lines before the first: they count as lines */
 	size_t size;
 	enum request_state state;
 	long long msgsize;    /* size=, 0 when absent */

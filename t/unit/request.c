@@ -361,7 +361,20 @@ reuse(void)
 	    "empty line before any attribute: more");
 	is_int(request_line(&r, "\r", 1, err, sizeof(err)), REQUEST_MORE,
 	    "lone CR before any attribute: more");
-	is_int(r.nlines, 0, "  not counted");
+	is_int(r.nlines, 0, "  not an attribute");
+	/* issue 11: 100k empty lines held a connection without a request */
+	for (used = 2; used < REQUEST_ATTRS_MAX; used++)
+		if (request_line(&r, "", 0, err, sizeof(err)) != REQUEST_MORE)
+			break;
+	is_int(used, REQUEST_ATTRS_MAX, "REQUEST_ATTRS_MAX empty lines: more");
+	is_int(request_line(&r, "", 0, err, sizeof(err)), REQUEST_ERROR,
+	    "one more is refused");
+	ok(strstr(err, "too large") != NULL, "  as too large (%s)", err);
+	request_reset(&r);
+	for (used = 0; used < REQUEST_ATTRS_MAX - 2; used++)
+		(void)request_line(&r, "", 0, err, sizeof(err));
+	is_int(feed(&r, good, strlen(good), err, sizeof(err), &used),
+	    REQUEST_ERROR, "empty lines and attributes count together");
 }
 
 int
