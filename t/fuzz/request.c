@@ -4,8 +4,9 @@
  * fed as policyd/server.c feeds it. The input is split at LF; a line
  * longer than REQUEST_LINE_MAX + 1 or an error ends it (the server closes
  * the connection), a complete request is checked and the next one starts.
- * Each line is handed over in a buffer of its exact size, so ASan sees a
- * read past it.
+ * No request takes more than REQUEST_ATTRS_MAX lines and its end (empty
+ * lines before it count: issue 11). Each line is handed over in a buffer
+ * of its exact size, so ASan sees a read past it.
  */
 #include "fuzz.h"
 #include "request.h"
@@ -31,7 +32,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct request r;
-	size_t off = 0, len;
+	size_t off = 0, len, lines = 0;
 	const uint8_t *eol;
 	enum request_rc rc;
 	char err[128], *line;
@@ -49,6 +50,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rc = request_line(&r, line, len, err, sizeof(err));
 		free(line);
 		off += len + 1;
+		FUZZ_CHECK(++lines <= REQUEST_ATTRS_MAX || rc != REQUEST_MORE);
 		if (rc == REQUEST_ERROR) {
 			FUZZ_CHECK(err[0] != '\0');
 			break;
@@ -56,6 +58,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rc == REQUEST_DONE) {
 			request_done_ok(&r);
 			request_reset(&r);
+			lines = 0;
 		}
 	}
 	return 0;
