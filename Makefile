@@ -98,7 +98,7 @@ $(O)/t/tools/%: t/tools/%.c $(LIB)
 
 
 # the libFuzzer targets (t/fuzz, one per parser), built with FUZZ=1
-build-fuzz/t/fuzz/%: t/fuzz/%.c t/fuzz/fuzz.h $(POLICYD_LIB) $(MILTER_LIB) $(LIB)
+build-fuzz/t/fuzz/%: t/fuzz/%.c t/fuzz/fuzz.h t/redisreply.h $(POLICYD_LIB) $(MILTER_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -It -Ipolicyd -Imilter $(LDFLAGS) \
 	    -o $@ $< $(POLICYD_LIB) $(MILTER_LIB) $(LIB) $(LDLIBS) $(MILTER_LIBS)

@@ -12,13 +12,15 @@
  * selector (below 0xe0: the right shape; above: nil, an error, a wrong
  * type or a wrong count) and its values: counts small, raw 64-bit, at
  * LIMITER_COUNT_MAX and past it, as integers or decimal strings; block
- * hash fields by name.
+ * hash fields by name. Replies are t/redisreply.h's; their strings are
+ * freed with them.
  */
 #include <limits.h>
 
 #include "conf.h"
 #include "fuzz.h"
 #include "limiter.h"
+#include "redisreply.h"
 #include "resp.h"
 
 static const char limiter_conf_text[] =
@@ -36,9 +38,13 @@ static const char limiter_conf_text[] =
     "limit \"sender-1s\" {\n subject = \"sender\"\n window = 1\n"
     " messages = 1\n}\n";
 
+#define INPUT_STRS_MAX 4096 /* strings in one round's replies */
+
 struct input {
 	const uint8_t *d;
 	size_t n, off;
+	char *strs[INPUT_STRS_MAX];
+	int nstrs;
 };
 
 /* in_byte - the next byte, 0 past the end */
@@ -79,30 +85,32 @@ in_count(struct input *in)
 	}
 }
 
-/* reply_new - a reply of type t */
+/* in_str - a string reply of n bytes of s, kept until in_drop; NULL: nil */
 static redisReply *
-reply_new(int t)
+in_str(struct input *in, const char *s, size_t n)
 {
-	redisReply *r = calloc(1, sizeof(*r));
+	redisReply *r;
+	char *copy;
 
-	if (r == NULL)
+	if (s == NULL || in->nstrs == INPUT_STRS_MAX)
+		return rstr(NULL);
+	if ((copy = malloc(n + 1)) == NULL)
 		abort();
-	r->type = t;
+	memcpy(copy, s, n);
+	copy[n] = '\0';
+	in->strs[in->nstrs++] = copy;
+	r = rstr(copy);
+	r->len = n;
 	return r;
 }
 
-/* reply_str - a string reply holding n bytes of s */
-static redisReply *
-reply_str(const char *s, size_t n)
+/* in_drop - the strings of the replies taken: freed, so a limiter that
+ * kept one is a use after free */
+static void
+in_drop(struct input *in)
 {
-	redisReply *r = reply_new(REDIS_REPLY_STRING);
-
-	if ((r->str = malloc(n + 1)) == NULL)
-		abort();
-	memcpy(r->str, s, n);
-	r->str[n] = '\0';
-	r->len = n;
-	return r;
+	while (in->nstrs > 0)
+		free(in->strs[--in->nstrs]);
 }
 
 /* reply_elem - an element of a hash read: nil, a count, raw bytes */
@@ -115,28 +123,25 @@ reply_elem(struct input *in)
 
 	if (c < 0x80) {
 		n = (size_t)snprintf(buf, sizeof(buf), "%lld", in_count(in));
-		return reply_str(buf, n);
+		return in_str(in, buf, n);
 	}
 	if (c < 0xa0)
-		return reply_new(REDIS_REPLY_NIL);
+		return in_str(in, NULL, 0);
 	if (c < 0xb0)
-		return reply_str("1", 1);
+		return in_str(in, "1", 1);
 	n = in_byte(in) % 32;
 	for (i = 0; i < n; i++)
 		buf[i] = (char)in_byte(in);
-	return reply_str(buf, n);
+	return in_str(in, buf, n);
 }
 
 /* reply_array - an array of n elements made by make */
 static redisReply *
 reply_array(struct input *in, size_t n, redisReply *(*make)(struct input *))
 {
-	redisReply *r = reply_new(REDIS_REPLY_ARRAY);
+	redisReply *r = rarr_of(n);
 	size_t i;
 
-	r->elements = n;
-	if ((r->element = calloc(n > 0 ? n : 1, sizeof(*r->element))) == NULL)
-		abort();
 	for (i = 0; i < n; i++)
 		r->element[i] = make(in);
 	return r;
@@ -151,7 +156,7 @@ reply_field(struct input *in)
 	uint8_t c = in_byte(in);
 
 	if (c < 0xc0)
-		return reply_str(names[c % 7], strlen(names[c % 7]));
+		return in_str(in, names[c % 7], strlen(names[c % 7]));
 	return reply_elem(in);
 }
 
@@ -167,37 +172,19 @@ reply_make(struct input *in, int argc, const char *const *argv)
 		return reply_array(
 		    in, sel & 1 && want > 0 ? want - 1 : want + 1, reply_elem);
 	if (sel >= 0xf0) {
-		r = reply_str("ERR fuzz", 8);
+		r = in_str(in, "ERR fuzz", 8);
 		r->type = sel & 1 ? REDIS_REPLY_ERROR : REDIS_REPLY_STATUS;
 		return r;
 	}
 	if (sel >= 0xe8)
-		return reply_new(REDIS_REPLY_NIL);
-	if (sel >= 0xe0) {
-		r = reply_new(REDIS_REPLY_INTEGER);
-		r->integer = in_count(in);
-		return r;
-	}
+		return rstr(NULL);
+	if (sel >= 0xe0)
+		return rnum(in_count(in));
 	if (strcmp(argv[0], "HMGET") == 0)
 		return reply_array(in, want, reply_elem);
 	if (strcmp(argv[0], "HGETALL") == 0)
 		return reply_array(in, 2 * (sel % 5), reply_field);
-	r = reply_new(REDIS_REPLY_INTEGER);
-	r->integer = in_count(in);
-	return r;
-}
-
-/* reply_free - a reply made here */
-static void
-reply_free(redisReply *r)
-{
-	size_t i;
-
-	for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
-		reply_free(r->element[i]);
-	free(r->element);
-	free(r->str);
-	free(r);
+	return rnum(in_count(in));
 }
 
 /* cmds_ok - the commands laid out now are whole and can be sent */
@@ -241,7 +228,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct conf *c;
-	struct input in = {data, size, 0};
+	static struct input in;
 	struct limiter_req rq = {.value = "alice@example.com",
 	    .ip = "203.0.113.0/24",
 	    .sender = "bob@example.org",
@@ -260,6 +247,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (c = conf_load_text("limiter.conf", limiter_conf_text,
 		         sizeof(limiter_conf_text) - 1, err, sizeof(err))) !=
 		    NULL);
+	in.d = data;
+	in.n = size;
+	in.off = 0;
 	how = in_byte(&in);
 	rq.type = (enum subject_type)(how % SUBJECT_NTYPES);
 	rq.mode = how & 0x10 ? LIMITER_DRYRUN : LIMITER_ENFORCE;
@@ -276,7 +266,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		limiter_cmd(l, i, &argc, &argv, &len);
 		r = reply_make(&in, argc, argv);
 		rc = limiter_take(l, i, r);
-		reply_free(r);
+		rfree(r);
+		in_drop(&in);
 	}
 	if (rc == 0 && limiter_finish(l, &res) == 0) {
 		result_ok(c, &res, rq.now_ms);
