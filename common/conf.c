@@ -234,6 +234,23 @@ conf_copy(struct conf_loader *ld, cfg_t *cfg)
 	return 0;
 }
 
+/* conf_stop_line - the line libconfuse stopped at: the lexer counts the
+ * lines of the section it reads, which a section passes up only when it
+ * ends well, so the furthest of the top level and its sections */
+static int
+conf_stop_line(cfg_t *root)
+{
+	int line = root->line;
+	unsigned int i;
+	cfg_opt_t *o;
+
+	for (o = root->opts; o != NULL && o->name != NULL; o++)
+		for (i = 0; o->type == CFGT_SEC && i < cfg_opt_size(o); i++)
+			if (cfg_opt_getnsec(o, i)->line > line)
+				line = cfg_opt_getnsec(o, i)->line;
+	return line;
+}
+
 /* conf_parse - text, pre-scanned, into a new cfg_t; NULL with err set */
 static cfg_t *
 conf_parse(struct conf_loader *ld, const char *text)
@@ -257,8 +274,9 @@ conf_parse(struct conf_loader *ld, const char *text)
 	rc = cfg_parse_buf(ld->root, text);
 	if (rc == CFG_FILE_ERROR)
 		snprintf(ld->err, ld->errsize, "%s: %s", path, strerror(errno));
-	else if (rc != CFG_SUCCESS && ld->err[0] == '\0')
-		snprintf(ld->err, ld->errsize, "%s: parse error", path);
+	else if (rc != CFG_SUCCESS && ld->err[0] == '\0') /* said nothing */
+		snprintf(ld->err, ld->errsize, "%s:%d: syntax error", path,
+		    conf_stop_line(ld->root));
 	if (rc == CFG_SUCCESS)
 		return ld->root;
 	cfg_free(ld->root);

@@ -117,6 +117,12 @@ static const struct {
     {"milter {\n  trace_maxlen = -1\n}\n", 2, "trace_maxlen"},
     {"milter {\n  proc_budget = 2s\n}\n", 2, "proc_budget"},
     {"milter {\n  proc_budget = 0\n}\n", 2, "proc_budget"},
+    /* an empty option name: libconfuse fails without a word (found by
+     * t/fuzz/conf); the line it stopped at, in a section too */
+    {"${} = 1\n", 1, "syntax error"},
+    {"node = \"n\"\n\"\" = 1\n", 2, "syntax error"},
+    {"redis {\n  server = \"a:1\"\n\n  '' = 1\n}\n", 4, "syntax error"},
+    {LIM("  window = 1\n  messages = 1\n  ${FG_UNSET} = 1\n"), 5, "syntax"},
     /* the loader's option (confopts.c) is out of any file's reach */
     {"\"floodgate|loader\" = \"x\"\n", 1, "floodgate"},
     {"redis {\n  \"floodgate|loader\" = \"x\"\n}\n", 2, "floodgate"},
