@@ -9,10 +9,10 @@
  * miscount lines after. libconfuse parses the rest with the tree confopts
  * derives from the schema rows, and confcheck validates while it parses,
  * so every bad value is reported as file:line: message. Then one loop over
- * the rows
- * copies each option to where its row says; only what spans options is
- * code here (a limit's inherited values, node's fallback to the host
- * name). Never logs; the first error is written to the caller's buffer.
+ * the rows copies each option to where its row says; only what spans
+ * options is code here (a limit's inherited values, node's fallback to the
+ * host name). Never logs; the first error is written to the caller's
+ * buffer.
  */
 #include <errno.h>
 #include <stdarg.h>
