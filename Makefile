@@ -1,6 +1,7 @@
 # floodgate - GNU Makefile. Targets: all check run install lint format-check
-# clean. `make SANITIZE=1 check` builds with ASan+UBSan into build-san/;
-# `make VALGRIND=1 check` runs the daemons under valgrind.
+# clean fuzz. `make SANITIZE=1 check` builds with ASan+UBSan into build-san/;
+# `make VALGRIND=1 check` runs the daemons under valgrind; `make fuzz`
+# builds the libFuzzer targets of t/fuzz with clang into build-fuzz/.
 
 CC       ?= gcc
 PREFIX   ?= /usr/local
@@ -10,7 +11,8 @@ SYSCONFDIR ?= /etc
 DESTDIR  ?=
 SANITIZE ?=
 VALGRIND ?=
-O        := build$(if $(SANITIZE),-san)
+FUZZ     ?=
+O        := build$(if $(FUZZ),-fuzz,$(if $(SANITIZE),-san))
 
 PKGS     := libevent hiredis libconfuse libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -23,6 +25,12 @@ ifneq ($(SANITIZE),)
 CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer \
             -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=address,undefined
+endif
+# FUZZ=1 (set by make fuzz): every object instrumented for libFuzzer
+ifneq ($(FUZZ),)
+CC       := clang
+CFLAGS   += -fsanitize=fuzzer-no-link,address,undefined \
+            -fno-omit-frame-pointer -fno-sanitize-recover=all
 endif
 
 COMMON_SRC  := $(wildcard common/*.c)
@@ -37,6 +45,8 @@ TOOL_SRC    := $(wildcard t/tools/*.c)
 TOOL_BIN    := $(TOOL_SRC:t/tools/%.c=$(O)/t/tools/%)
 UNIT_SRC    := $(wildcard t/unit/*.c)
 UNIT_BIN    := $(UNIT_SRC:t/unit/%.c=$(O)/t/%.t)
+FUZZ_SRC    := $(wildcard t/fuzz/*.c)
+FUZZ_BIN    := $(FUZZ_SRC:t/fuzz/%.c=build-fuzz/t/fuzz/%)
 LIB         := $(O)/libfloodgate.a
 # the daemons' modules minus main, for the unit tests
 POLICYD_LIB := $(O)/libpolicyd.a
@@ -46,7 +56,7 @@ MILTER      := $(O)/floodgate-milter
 MILTER_LIBS := -lmilter -pthread
 
 .PHONY: all check run install lint format-check clean deps unit bench \
-	bench-tools
+	bench-tools fuzz fuzz-targets
 all: $(POLICYD) $(MILTER)
 
 $(O)/%.o: %.c
@@ -87,6 +97,18 @@ $(O)/t/tools/%: t/tools/%.c $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 
+# the libFuzzer targets (t/fuzz, one per parser), built with FUZZ=1
+build-fuzz/t/fuzz/%: t/fuzz/%.c t/fuzz/fuzz.h t/redisreply.h $(POLICYD_LIB) $(MILTER_LIB) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -It -Ipolicyd -Imilter $(LDFLAGS) \
+	    -o $@ $< $(POLICYD_LIB) $(MILTER_LIB) $(LIB) $(LDLIBS) $(MILTER_LIBS)
+
+fuzz-targets: $(FUZZ_BIN)
+
+# make fuzz: the targets; README says how to run them (t/fuzz.t: briefly)
+fuzz: deps
+	$(MAKE) FUZZ=1 fuzz-targets
+
 # make bench: minutes; not part of check (t/bench-smoke.t is)
 bench: deps
 	@packaging/install-deps --bench --check >/dev/null 2>&1 || \
@@ -100,7 +122,9 @@ deps:
 
 check: deps
 	$(MAKE) all unit bench-tools $(TOOL_BIN) lint format-check
+	$(MAKE) FUZZ=1 fuzz-targets
 	FG_BUILD=$(CURDIR)/$(O) FG_VALGRIND=$(VALGRIND) \
+	    FG_FUZZ_BUILD=$(CURDIR)/build-fuzz \
 	    prove --exec '' -f $(UNIT_BIN) $(wildcard t/*.t)
 
 unit: $(UNIT_BIN)
@@ -126,15 +150,16 @@ lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets)[[:space:]]*\(' \
 	    common/*.[ch] policyd/*.[ch] milter/*.[ch] || { echo 'lint: banned function'; exit 1; }
 	@perl t/tools/lint-names common/*.[ch] policyd/*.[ch] milter/*.[ch]
-	@perl t/tools/lint-names -c t/unit/*.c t/tools/*.c t/bench/*.c t/*.h
+	@perl t/tools/lint-names -c t/unit/*.c t/tools/*.c t/bench/*.c t/fuzz/*.c \
+	    t/*.h t/fuzz/*.h
 	@echo 'lint: ok'
 
 format-check:
 	@command -v clang-format >/dev/null || { echo 'format-check: clang-format missing'; exit 1; }
 	@clang-format --dry-run --Werror common/*.[ch] policyd/*.[ch] milter/*.[ch] \
-	    t/unit/*.c t/bench/*.c t/tools/*.c t/*.h
+	    t/unit/*.c t/bench/*.c t/tools/*.c t/fuzz/*.[ch] t/*.h
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(wildcard $(O)/*/*.d $(O)/t/*.d)

@@ -26,6 +26,7 @@ cidr_addr(const char *s, unsigned char a[16])
 		return -1;
 	if (memcmp(a, v4mapped, 12) == 0) {
 		memmove(a, a + 12, 4);
+		memset(a + 4, 0, 12); /* equal networks are equal bytes */
 		return AF_INET;
 	}
 	return AF_INET6;

@@ -2,13 +2,17 @@
 /*
  * conf - load floodgate.conf into a struct conf the caller owns.
  *
- * Entry points: conf_load, conf_free, conf_limit_find, conf_exempt_user,
- * conf_restart_needed. libconfuse parses with the tree confopts derives
- * from the schema rows, and confcheck validates while it parses, so every
- * bad value is reported as file:line: message. Then one loop over the rows
- * copies each option to where its row says; only what spans options is
- * code here (a limit's inherited values, node's fallback to the host
- * name). Never logs; the first error is written to the caller's buffer.
+ * Entry points: conf_load, conf_load_text, conf_free, conf_limit_find,
+ * conf_exempt_user, conf_restart_needed. The file is read whole (at most
+ * CONF_FILE_MAX bytes) and pre-scanned by conflex, which refuses what
+ * libconfuse 3.3 would drop in silence and blanks the comments it would
+ * miscount lines after. libconfuse parses the rest with the tree confopts
+ * derives from the schema rows, and confcheck validates while it parses,
+ * so every bad value is reported as file:line: message. Then one loop over
+ * the rows copies each option to where its row says; only what spans
+ * options is code here (a limit's inherited values, node's fallback to the
+ * host name). Never logs; the first error is written to the caller's
+ * buffer.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -21,6 +25,7 @@
 
 #include "conf.h"
 #include "confcheck.h"
+#include "conflex.h"
 #include "confopts.h"
 #include "confschema.h"
 #include "str.h"
@@ -29,13 +34,13 @@
 struct conf_loader {
 	char *err; /* the caller's; the first error only */
 	size_t errsize;
-	cfg_t *root; /* has the file name; a section made by cfg_init not */
-	struct conf *c;
-	void *self; /* the loader, bound to every section (confopts) */
+	cfg_t *root;
+	struct conf *c; /* c->path names the file in errors */
+	void *self;     /* the loader, bound to every section (confopts) */
 };
 
 /* conf_errfunc - keep the first error, as file:line: message */
-static void
+static void __attribute__((format(printf, 2, 0)))
 conf_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	struct conf_loader *ld = cfg != NULL ? confopts_loader(cfg) : NULL;
@@ -45,11 +50,8 @@ conf_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* cfg, even a section, has the lexer's line */
-	if (ld->root->filename != NULL)
-		snprintf(ld->err, ld->errsize, "%s:%d: %s", ld->root->filename,
-		    cfg->line, msg);
-	else
-		snprintf(ld->err, ld->errsize, "%s", msg);
+	snprintf(
+	    ld->err, ld->errsize, "%s:%d: %s", ld->c->path, cfg->line, msg);
 }
 
 /* conf_nomem - out of memory, said once; returns -1 */
@@ -232,10 +234,28 @@ conf_copy(struct conf_loader *ld, cfg_t *cfg)
 	return 0;
 }
 
-/* conf_parse - path into a new cfg_t; NULL with ld->err set */
-static cfg_t *
-conf_parse(struct conf_loader *ld, const char *path)
+/* conf_stop_line - the line libconfuse stopped at: the lexer counts the
+ * lines of the section it reads, which a section passes up only when it
+ * ends well, so the furthest of the top level and its sections */
+static int
+conf_stop_line(cfg_t *root)
 {
+	int line = root->line;
+	unsigned int i;
+	cfg_opt_t *o;
+
+	for (o = root->opts; o != NULL && o->name != NULL; o++)
+		for (i = 0; o->type == CFGT_SEC && i < cfg_opt_size(o); i++)
+			if (cfg_opt_getnsec(o, i)->line > line)
+				line = cfg_opt_getnsec(o, i)->line;
+	return line;
+}
+
+/* conf_parse - text, pre-scanned, into a new cfg_t; NULL with err set */
+static cfg_t *
+conf_parse(struct conf_loader *ld, const char *text)
+{
+	const char *path = ld->c->path;
 	cfg_opt_t *opts = confopts_new(&ld->self);
 	int rc;
 
@@ -251,22 +271,23 @@ conf_parse(struct conf_loader *ld, const char *path)
 		return NULL;
 	}
 	cfg_set_error_function(ld->root, conf_errfunc);
-	rc = confcheck_braces(path, ld->err, ld->errsize) == -1
-	    ? CFG_PARSE_ERROR
-	    : cfg_parse(ld->root, path);
+	rc = cfg_parse_buf(ld->root, text);
 	if (rc == CFG_FILE_ERROR)
 		snprintf(ld->err, ld->errsize, "%s: %s", path, strerror(errno));
-	else if (rc != CFG_SUCCESS && ld->err[0] == '\0')
-		snprintf(ld->err, ld->errsize, "%s: parse error", path);
+	else if (rc != CFG_SUCCESS && ld->err[0] == '\0') /* said nothing */
+		snprintf(ld->err, ld->errsize, "%s:%d: syntax error", path,
+		    conf_stop_line(ld->root));
 	if (rc == CFG_SUCCESS)
 		return ld->root;
 	cfg_free(ld->root);
 	return NULL;
 }
 
-/* conf_load - parse and validate path; returns a new conf or NULL + err */
-struct conf *
-conf_load(const char *path, char *err, size_t errsize)
+/* conf_load_buf - text[0..len), NUL-terminated, ours to blank, loaded as
+ * the file path; a new conf, or NULL with err */
+static struct conf *
+conf_load_buf(
+    const char *path, char *text, size_t len, char *err, size_t errsize)
 {
 	struct conf_loader ld = {.err = err, .errsize = errsize};
 	cfg_t *cfg;
@@ -284,7 +305,8 @@ conf_load(const char *path, char *err, size_t errsize)
 		free(ld.c);
 		return NULL;
 	}
-	if ((cfg = conf_parse(&ld, path)) == NULL) {
+	if (conflex_scan(text, len, path, err, errsize) == -1 ||
+	    (cfg = conf_parse(&ld, text)) == NULL) {
 		free(ld.c);
 		return NULL;
 	}
@@ -297,6 +319,51 @@ conf_load(const char *path, char *err, size_t errsize)
 	cfg_free(cfg);
 	conf_free(ld.c);
 	return NULL;
+}
+
+/* conf_load_text - text[0..len) as if it were the file name */
+struct conf *
+conf_load_text(
+    const char *name, const char *text, size_t len, char *err, size_t errsize)
+{
+	char *copy = malloc(len + 1);
+	struct conf *c;
+
+	if (copy == NULL) {
+		snprintf(err, errsize, "%s: out of memory", name);
+		return NULL;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	c = conf_load_buf(name, copy, len, err, errsize);
+	free(copy);
+	return c;
+}
+
+/* conf_load - read path (at most CONF_FILE_MAX bytes) and load it */
+struct conf *
+conf_load(const char *path, char *err, size_t errsize)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	struct conf *c = NULL;
+	size_t len = 0;
+
+	if (f == NULL || (text = malloc(CONF_FILE_MAX + 1)) == NULL)
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+	else if ((len = fread(text, 1, CONF_FILE_MAX + 1, f)) > CONF_FILE_MAX)
+		snprintf(err, errsize, "%s: larger than %d bytes", path,
+		    CONF_FILE_MAX);
+	else if (ferror(f))
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+	else {
+		text[len] = '\0';
+		c = conf_load_buf(path, text, len, err, errsize);
+	}
+	if (f != NULL)
+		fclose(f);
+	free(text);
+	return c;
 }
 
 void

@@ -2,7 +2,8 @@
 /*
  * conf - floodgate.conf loaded: struct conf and its entry points.
  *
- * conf_load() parses and validates a whole file and returns an immutable
+ * conf_load() parses and validates a whole file (conf_load_text() the
+ * same text from memory) and returns an immutable
  * struct conf the caller owns (conf_free). Every error names file:line.
  * Both daemons read the same file; each uses its own section. The options
  * themselves are rows of confschema.c.
@@ -27,6 +28,7 @@
 #define CONF_DEFAULT_ACTION                                                    \
 	"DEFER_IF_PERMIT 4.7.1 Sending rate limit exceeded, try again later"
 #define CONF_ERR_MAX  512
+#define CONF_FILE_MAX (1024 * 1024) /* bytes of a config file */
 #define CONF_KEYS_MAX 8
 
 /* what the milter does with a message (on_limit, on_block, ...) */
@@ -123,6 +125,10 @@ struct conf {
 
 struct conf *conf_load(const char *path, char *err, size_t errsize)
     __attribute__((warn_unused_result));
+/* conf_load_text - the same from text[0..len) instead of a file, its
+ * errors naming name */
+struct conf *conf_load_text(const char *name, const char *text, size_t len,
+    char *err, size_t errsize) __attribute__((warn_unused_result));
 void conf_free(struct conf *);
 const struct conf_limit *conf_limit_find(const struct conf *, const char *);
 bool conf_exempt_user(const struct conf *, const char *normalised);

@@ -8,8 +8,9 @@
  * confcheck_num and confcheck_str (libconfuse's callbacks for numbers and
  * strings, finding their row by section and name), confcheck_limit and
  * confcheck_policyd (checks that span a section's options, at its closing
- * brace), confcheck_braces (a file must close every section). Errors go
- * through cfg_error() or the caller's buffer; never logs.
+ * brace). Errors go through cfg_error() or the caller's buffer; never
+ * logs. What libconfuse's lexer would take in silence (a comment, string
+ * or section never closed) is conflex's.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -239,65 +240,4 @@ confcheck_policyd(cfg_t *cfg, cfg_opt_t *opt)
 		return -1;
 	}
 	return 0;
-}
-
-/*
- * confcheck_braces - libconfuse 3.3 accepts end of file inside a section,
- * so a truncated file would load; scan braces outside strings and comments.
- * Returns 0, or -1 with err naming the line of the unclosed brace (other
- * syntax errors are left to libconfuse).
- */
-int
-confcheck_braces(const char *path, char *err, size_t errsize)
-{
-	enum { CODE, DQ, SQ, LINE, BLOCK } st = CODE;
-	int open_line[32], depth = 0, line = 1, ch, prev = 0;
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL)
-		return 0; /* cfg_parse reports it */
-	while ((ch = getc(f)) != EOF) {
-		if (ch == '\n')
-			line++;
-		switch (st) {
-		case CODE:
-			if (ch == '"')
-				st = DQ;
-			else if (ch == '\'')
-				st = SQ;
-			else if (ch == '#' || (ch == '/' && prev == '/'))
-				st = LINE;
-			else if (ch == '*' && prev == '/')
-				st = BLOCK;
-			else if (ch == '{' && depth < 32)
-				open_line[depth++] = line;
-			else if (ch == '}' && depth > 0)
-				depth--;
-			break;
-		case DQ:
-			if (ch == '"' && prev != '\\')
-				st = CODE;
-			break;
-		case SQ:
-			if (ch == '\'')
-				st = CODE;
-			break;
-		case LINE:
-			if (ch == '\n')
-				st = CODE;
-			break;
-		case BLOCK:
-			if (ch == '/' && prev == '*')
-				st = CODE;
-			break;
-		}
-		/* an escaped backslash does not escape the next quote */
-		prev = (st == DQ && ch == '\\' && prev == '\\') ? 0 : ch;
-	}
-	fclose(f);
-	if (depth == 0)
-		return 0;
-	snprintf(err, errsize, "%s:%d: '{' is never closed", path,
-	    open_line[depth - 1]);
-	return -1;
 }

@@ -40,7 +40,7 @@ log_setverbose(int verbose)
 }
 
 /* log_vlog - one line to the chosen sink; errstr is appended when non-NULL */
-static void
+static void __attribute__((format(printf, 3, 0)))
 log_vlog(int pri, const char *errstr, const char *fmt, va_list ap)
 {
 	char msg[2048];

@@ -241,7 +241,9 @@ origin_claimed_script(const char *value, char *out, size_t outsize)
 		return;
 	memcpy(num, value, n);
 	num[n] = '\0';
-	if (str_tonum(num, 0, 4294967294LL, &uid) == -1 || colon[1] == '\0')
+	/* digits only: str_tonum takes "-0" */
+	if (strspn(num, "0123456789") != n ||
+	    str_tonum(num, 0, 4294967294LL, &uid) == -1 || colon[1] == '\0')
 		return;
 	str_lcpy(out, colon + 1, outsize);
 	out[strcspn(out, "\r\n")] = '\0';

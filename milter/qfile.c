@@ -118,7 +118,9 @@ qfile_received(const unsigned char *d, size_t n, struct qfile_origin *o,
 	}
 	memcpy(num, p, dl - 1);
 	num[dl - 1] = '\0';
+	/* as Postfix writes it (%ld): digits, no leading zero */
 	if (strspn(num, "0123456789") != dl - 1 ||
+	    (num[0] == '0' && num[1] != '\0') ||
 	    str_tonum(num, 0, 4294967294LL, &uid) == -1) {
 		snprintf(err, errsize, "malformed userid");
 		return -1;

@@ -2,8 +2,9 @@
 /*
  * conffile.h - one temporary floodgate.conf for the conf unit tests: load()
  * writes a text there and conf_loads it; has_prefix() and errline() read
- * the "<path>:<line>:" an error starts with. main() makes the file with
- * conffile_make() and unlinks it.
+ * the "<path>:<line>:" an error starts with; refused() is one row of a
+ * table of bad files. main() makes the file with conffile_make() and
+ * unlinks it.
  */
 #ifndef FG_CONFFILE_H
 #define FG_CONFFILE_H
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "tap.h"
 
 static char path[] = "/tmp/fgconfXXXXXX";
 
@@ -65,6 +67,19 @@ has_prefix(const char *err, int line)
 
 	snprintf(want, sizeof(want), "%s:%d:", path, line);
 	return strncmp(err, want, strlen(want)) == 0;
+}
+
+/* refused - a test: text is refused by an error at line naming what */
+static __attribute__((unused)) void
+refused(const char *text, int line, const char *what, const char *label)
+{
+	char err[CONF_ERR_MAX];
+	struct conf *c = load(text, err, sizeof(err));
+
+	if (!ok(c == NULL && has_prefix(err, line) && strstr(err, what) != NULL,
+	        "%s: line %d, mentions %s", label, line, what))
+		printf("#   err: %s\n", c != NULL ? "(loaded)" : err);
+	conf_free(c);
 }
 
 #endif

@@ -19,6 +19,23 @@ my $bad = write_conf('bad.conf', "redis {\n    server = \"x:1\"\n    colour = 1\
 $out = `$bin -n -c $bad 2>&1`;
 isnt($?, 0, '-n refuses an unknown option');
 like($out, qr/bad\.conf:3: .*colour/, 'naming file:line and the option');
+# a comment never closed dropped the rest: "ok (1 limits)" (issue 11)
+my $cut = write_conf('cut.conf', <<'EOF2');
+limit "a" {
+    subject  = "sasl"
+    window   = 1h
+    messages = 100
+}
+/* b is off for now
+limit "b" {
+    subject  = "ip"
+    window   = 1h
+    messages = 300
+}
+EOF2
+$out = `$bin -n -c $cut 2>&1`;
+isnt($?, 0, '-n refuses a comment never closed');
+like($out, qr{cut\.conf:6: /\* comment is never closed}, 'at its line');
 $out = `$bin -n -c /nonexistent/floodgate.conf 2>&1`;
 like($out, qr{/nonexistent/floodgate\.conf: No such file}, 'a missing file is named');
 $out = `$bin -x 2>&1`;

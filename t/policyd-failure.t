@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # floodgate-policyd when things break: Redis killed and restarted during a
 # run (answers within the timeout, per-node limits, known blocks honoured,
-# counting back in Redis), and SIGHUP with a broken then a good config.
+# counting back in Redis), and SIGHUP with broken (a bad value, a comment
+# never closed) then a good config.
 use strict;
 use warnings;
 use FindBin;
@@ -91,6 +92,15 @@ ok(wait_until(5, sub { log_since('f', $off) =~ /reload failed/ }),
     'a broken config is refused on reload');
 like(log_since('f', $off), qr/f\.conf:3: window: invalid value 'bogus'/,
     'with file:line');
+# and one whose comment is never closed: the limit after it would be gone
+$off = log_size('f');
+(my $open = $conf->(5)) =~ s{^limit}{/* a note\nlimit}m;
+write_conf('f.conf', $open);
+kill 'HUP', FG::pid('f');
+ok(wait_until(5, sub { log_since('f', $off) =~ /reload failed/ }),
+    'a comment never closed is refused on reload');
+like(log_since('f', $off), qr{f\.conf:8: /\* comment is never closed},
+    'at the line it opens on');
 my @k = map { $req->('keep@example.com') } 1 .. 6;
 like($k[5], qr/^DEFER/, 'the old limits still apply');
 

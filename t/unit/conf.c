@@ -125,6 +125,12 @@ static const struct {
     {"milter {\n  trace_maxlen = -1\n}\n", 2, "trace_maxlen"},
     {"milter {\n  proc_budget = 2s\n}\n", 2, "proc_budget"},
     {"milter {\n  proc_budget = 0\n}\n", 2, "proc_budget"},
+    /* an empty option name: libconfuse fails without a word (found by
+     * t/fuzz/conf); the line it stopped at, in a section too */
+    {"${} = 1\n", 1, "syntax error"},
+    {"node = \"n\"\n\"\" = 1\n", 2, "syntax error"},
+    {"redis {\n  server = \"a:1\"\n\n  '' = 1\n}\n", 4, "syntax error"},
+    {LIM("  window = 1\n  messages = 1\n  ${FG_UNSET} = 1\n"), 5, "syntax"},
     /* the loader's option (confopts.c) is out of any file's reach */
     {"\"floodgate|loader\" = \"x\"\n", 1, "floodgate"},
     {"redis {\n  \"floodgate|loader\" = \"x\"\n}\n", 2, "floodgate"},
@@ -376,18 +382,13 @@ others(void)
 static void
 bad_files(void)
 {
-	char err[CONF_ERR_MAX];
+	char err[CONF_ERR_MAX], label[32];
 	struct conf *c;
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		c = load(bad[i].text, err, sizeof(err));
-		if (!ok(c == NULL && has_prefix(err, bad[i].line) &&
-		            strstr(err, bad[i].what) != NULL,
-		        "bad %zu: line %d, mentions %s", i, bad[i].line,
-		        bad[i].what))
-			printf("#   err: %s\n", c != NULL ? "(loaded)" : err);
-		conf_free(c);
+		snprintf(label, sizeof(label), "bad %zu", i);
+		refused(bad[i].text, bad[i].line, bad[i].what, label);
 	}
 	for (i = 0; i < sizeof(cross) / sizeof(cross[0]); i++) {
 		int l;

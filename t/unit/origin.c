@@ -19,6 +19,7 @@ static const struct {
     {"4294967294:x.php", "x.php"},
     {"4294967295:x.php", ""},
     {"-1:x.php", ""},
+    {"-0:x.php", ""}, /* t/fuzz/origin found it taken as uid 0 */
     {"abc:x.php", ""},
     {":x.php", ""},
     {"1001:", ""},

@@ -117,6 +117,9 @@ main(void)
 		    "Received: by web1 (Postfix, from userid 1001) ",
 		    "Received: by web1 (Postfix, from userid 1001",
 		    "Received: by web1 (Postfix, from userid -1)",
+		    /* t/fuzz/qfile: Postfix writes %ld, never 0-padded */
+		    "Received: by web1 (Postfix, from userid 0001001)",
+		    "Received: by web1 (Postfix, from userid 00)",
 		    "Received: by web1 (Postfix, from userid +1)",
 		    "Received: by web1 (Postfix, from userid 1 1)",
 		    "Received: by web1 (Postfix, from userid )",

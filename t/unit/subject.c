@@ -211,6 +211,11 @@ cidr(void)
 	ok(cidr_parse("::1", &c) == 0 && c.family == AF_INET6 && c.bits == 128,
 	    "bare IPv6 is a /128");
 	ok(cidr_parse("0.0.0.0/0", &c) == 0 && c.bits == 0, "parse /0");
+	/* t/fuzz/cidr: the mapped form kept its IPv6 bytes past the IPv4 */
+	ok(cidr_parse("::ffff:10.1.2.3/8", &c) == 0 &&
+	        cidr_parse("10.0.0.0/8", &nets[0]) == 0 &&
+	        memcmp(&c, &nets[0], sizeof(c)) == 0,
+	    "::ffff:10.1.2.3/8 is the very network 10.0.0.0/8");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ok(cidr_parse(bad[i], &c) == -1, "cidr '%.20s' refused",
 		    bad[i]);
