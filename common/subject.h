@@ -37,6 +37,7 @@ int subject_type_code(const char *);
 int subject_norm(enum subject_type, const char *raw,
     const struct subject_opts *, char *out, size_t outsize)
     __attribute__((warn_unused_result));
+int subject_init(void) __attribute__((warn_unused_result));
 int subject_standin(enum subject_type, const char *raw, char *out,
     size_t outsize) __attribute__((warn_unused_result));
 int subject_key(char *dst, size_t dstsize, const char *prefix,

@@ -29,6 +29,7 @@
 #include "helper.h"
 #include "limiter.h"
 #include "log.h"
+#include "subject.h"
 #include "mconf.h"
 #include "priv.h"
 #include "version.h"
@@ -147,6 +148,8 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		main_usage();
 	log_init("floodgate-milter", foreground || check, verbose);
+	if (subject_init() == -1)
+		fatalx("OpenSSL: no SHA-256 digest");
 	if ((m = mconf_read(conf_path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "floodgate-milter: %s\n", err);
 		return 1;

@@ -23,6 +23,7 @@
 #include "limiter.h"
 #include "local.h"
 #include "log.h"
+#include "subject.h"
 #include "priv.h"
 #include "server.h"
 #include "store.h"
@@ -212,6 +213,8 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		main_usage();
 	log_init("floodgate-policyd", foreground || check, verbose);
+	if (subject_init() == -1)
+		fatalx("OpenSSL: no SHA-256 digest");
 	if ((c = conf_load(d.path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "floodgate-policyd: %s\n", err);
 		return 1;
