@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "clock.h"
-#include "str.h"
+#include "resp.h"
 
 /* the latest TIME believed (year 36812): ms of it fit any arithmetic */
 #define CLOCK_SEC_MAX (1LL << 40)
@@ -29,30 +29,14 @@ clock_mono_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* clock_field - one element of a TIME reply (a string of digits) within
- * [0, max]; 0 or -1 */
-static int
-clock_field(const redisReply *e, long long max, long long *v)
-{
-	if (e->type == REDIS_REPLY_INTEGER) {
-		if (e->integer < 0 || e->integer > max)
-			return -1;
-		*v = e->integer;
-		return 0;
-	}
-	if (e->type != REDIS_REPLY_STRING || e->len > 20)
-		return -1;
-	return str_tonum(e->str, 0, max, v);
-}
-
 int
 clock_learn(const redisReply *r)
 {
 	long long sec, usec, now = clock_mono_ms();
 
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-	    clock_field(r->element[0], CLOCK_SEC_MAX, &sec) == -1 ||
-	    clock_field(r->element[1], 999999, &usec) == -1 || sec <= 0)
+	    resp_int(r->element[0], 0, CLOCK_SEC_MAX, &sec) == -1 ||
+	    resp_int(r->element[1], 0, 999999, &usec) == -1 || sec <= 0)
 		return -1;
 	__atomic_store_n(
 	    &clock_offset_ms, sec * 1000 + usec / 1000 - now, __ATOMIC_RELAXED);

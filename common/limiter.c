@@ -25,6 +25,7 @@
 #include "cmdbuf.h"
 #include "keys.h"
 #include "limiter.h"
+#include "resp.h"
 #include "str.h"
 #include "window.h"
 
@@ -264,16 +265,7 @@ limiter_intval(const redisReply *e, long long *v)
 		*v = 0;
 		return 0;
 	}
-	if (e->type == REDIS_REPLY_INTEGER) {
-		if (e->integer < -LIMITER_COUNT_MAX ||
-		    e->integer > LIMITER_COUNT_MAX)
-			return -1;
-		*v = e->integer;
-		return 0;
-	}
-	if (e->type != REDIS_REPLY_STRING || e->len > 20)
-		return -1;
-	return str_tonum(e->str, -LIMITER_COUNT_MAX, LIMITER_COUNT_MAX, v);
+	return resp_int(e, -LIMITER_COUNT_MAX, LIMITER_COUNT_MAX, v);
 }
 
 /* limiter_text - a printable copy of a string element (nil: ""): a block

@@ -49,3 +49,17 @@ resp_format(char *buf, size_t size, int argc, const char *const *argv,
 	}
 	return (size_t)(p - buf);
 }
+
+int
+resp_int(const redisReply *e, long long min, long long max, long long *v)
+{
+	if (e->type == REDIS_REPLY_INTEGER) {
+		if (e->integer < min || e->integer > max)
+			return -1;
+		*v = e->integer;
+		return 0;
+	}
+	if (e->type != REDIS_REPLY_STRING || e->len > 20)
+		return -1;
+	return str_tonum(e->str, min, max, v);
+}

@@ -9,10 +9,17 @@
 
 #include <stddef.h>
 
+#include <hiredis/hiredis.h>
+
 /* resp_format - argv as one RESP command in buf; its length, or 0 when
  * it does not fit (the caller then formats it another way); argvlen NULL:
  * the arguments are C strings */
 size_t resp_format(char *buf, size_t size, int argc, const char *const *argv,
     const size_t *argvlen);
+
+/* resp_int - a reply (or element) holding an integer in [min, max], as
+ * an integer or a string of digits (HMGET, TIME); 0 or -1 */
+int resp_int(const redisReply *, long long min, long long max, long long *v)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -26,26 +26,6 @@ syncrun_note(char *err, size_t size, const char *what, const redisReply *r)
 	                                       : "bad shape");
 }
 
-/* syncrun_bad_reply - the first problem, naming the subject decided
- * locally for it and the key of the command whose reply was refused */
-static void
-syncrun_bad_reply(char *err, size_t size, const struct verdict_subject *s,
-    int i, const redisReply *r)
-{
-	const char *const *argv;
-	const size_t *len;
-	char what[320], esc[160];
-	int argc;
-
-	limiter_cmd(s->lim, i, &argc, &argv, &len);
-	snprintf(what, sizeof(what), "%s:%s decided locally: %s %s",
-	    subject_type_name(s->req.type),
-	    str_escape_word(
-	        esc, sizeof(esc), s->req.value, strlen(s->req.value)),
-	    argv[0], argc > 1 ? argv[1] : "");
-	syncrun_note(err, size, what, r);
-}
-
 /* syncrun_append - queue the commands laid out now; 0 or -1 */
 static int
 syncrun_append(redisContext *rc, const struct limiter *l)
@@ -112,8 +92,9 @@ syncrun_verdict(struct verdict *v, redisContext *rc, struct local *local,
 				goto failed;
 			if (!bad && limiter_take(lim[i], j, r) == -1) {
 				*failing |= rconn_reply_failing(r);
-				syncrun_bad_reply(
-				    err, errsize, &v->sub[i], j, r);
+				if (err[0] == '\0')
+					verdict_bad_reply(
+					    v, i, j, r, err, errsize);
 				bad = true;
 			}
 			freeReplyObject(r);

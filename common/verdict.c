@@ -6,6 +6,7 @@
  * Entry points: verdict_init, verdict_members, verdict_add,
  * verdict_limiter, verdict_settle, verdict_fallback, verdict_decide,
  * verdict_refund, verdict_line, verdict_block_line, verdict_why,
+ * verdict_bad_reply,
  * verdict_free. Order (DESIGN.md): exempt subjects are skipped; a block
  * on any subject wins over a limit, a limit over a Redis failure; the
  * first subject added wins a tie. A refused request takes back what it
@@ -252,6 +253,27 @@ verdict_rule(const struct verdict_subject *s, char *buf, size_t size)
 	if (s->res.rule[0] == '\0')
 		return "-";
 	return str_escape_word(buf, size, s->res.rule, strlen(s->res.rule));
+}
+
+void
+verdict_bad_reply(const struct verdict *v, int i, int cmd, const redisReply *r,
+    char *buf, size_t size)
+{
+	const struct verdict_subject *s = &v->sub[i];
+	const char *const *argv;
+	const size_t *len;
+	char esc[160];
+	int argc;
+
+	limiter_cmd(s->lim, cmd, &argc, &argv, &len);
+	snprintf(buf, size, "%s:%s decided locally: %s %s (%.100s)",
+	    subject_type_name(s->req.type),
+	    str_escape_word(
+	        esc, sizeof(esc), s->req.value, strlen(s->req.value)),
+	    argv[0], argc > 1 ? argv[1] : "",
+	    r == NULL                          ? "no reply"
+	        : r->type == REDIS_REPLY_ERROR ? r->str
+	                                       : "a reply of the wrong shape");
 }
 
 /* verdict_fields - subject="t:v" what="w" value=V limit=L, escaped */

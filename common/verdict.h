@@ -119,4 +119,10 @@ bool verdict_block_line(const struct verdict *, int i, char *buf, size_t size);
 void verdict_why(const struct verdict *, const struct verdict_decision *,
     char *buf, size_t size);
 
+/* verdict_bad_reply - the line for reply r to command cmd of subject i,
+ * which the limiter refused: the subject (decided locally), the key and
+ * what Redis said; both drivers log it */
+void verdict_bad_reply(const struct verdict *, int i, int cmd,
+    const redisReply *r, char *buf, size_t size);
+
 #endif

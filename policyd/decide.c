@@ -227,27 +227,6 @@ decide_fallback(struct decide_op *op, int i)
 	decide_done(op);
 }
 
-/* decide_bad_reply - the log line of a reply the limiter refused: the
- * subject, the key and what Redis said (a line a minute) */
-static void
-decide_bad_reply(const struct verdict_subject *s, int i, const redisReply *r)
-{
-	const char *const *argv;
-	const size_t *len;
-	char esc[160];
-	int argc;
-
-	limiter_cmd(s->lim, i, &argc, &argv, &len);
-	log_warnx_every(&decide_rl_reply,
-	    "redis: %s:%s decided locally: %s %s: %.100s",
-	    subject_type_name(s->req.type),
-	    str_escape_word(
-	        esc, sizeof(esc), s->req.value, strlen(s->req.value)),
-	    argv[0], argc > 1 ? argv[1] : "",
-	    r->type == REDIS_REPLY_ERROR ? r->str
-	                                 : "a reply of the wrong shape");
-}
-
 /* decide_reply - one reply of a subject's round; the last one decides */
 static void
 decide_reply(const redisReply *r, void *arg)
@@ -255,13 +234,17 @@ decide_reply(const redisReply *r, void *arg)
 	struct decide_part *p = arg;
 	struct decide_op *op = p->op;
 	struct verdict_subject *s = &op->v.sub[p->sub];
+	char line[VERDICT_LINE_MAX];
 
 	if (!p->following && !p->bad && limiter_take(s->lim, p->got, r) == -1) {
 		p->bad = true;
 		if (rconn_reply_failing(r))
 			store_failing(op->d->store, r->str); /* a state */
-		else if (r != NULL)
-			decide_bad_reply(s, p->got, r); /* this subject's */
+		else if (r != NULL) { /* this subject's trouble */
+			verdict_bad_reply(
+			    &op->v, p->sub, p->got, r, line, sizeof(line));
+			log_warnx_every(&decide_rl_reply, "redis: %s", line);
+		}
 	}
 	if (p->following && r == NULL)
 		p->bad = true;

@@ -76,7 +76,7 @@ redis('SET', 'fg:{sasl:broken@example.com}:block', 'x');
 is(scalar(grep { $_ eq 'DUNNO' } @r), 50,
     'a wrong-type key: its subject is limited locally');
 $log = log_since('o', 0);
-$lines = () = $log =~ /redis: sasl:broken\@example\.com decided locally: HGETALL fg:\{sasl:broken\@example\.com\}:block: WRONGTYPE/g;
+$lines = () = $log =~ /redis: sasl:broken\@example\.com decided locally: HGETALL fg:\{sasl:broken\@example\.com\}:block \(WRONGTYPE/g;
 is($lines, 1, 'logged once, naming the subject and the key');
 is($req->('fine@example.com'), 'DUNNO', 'another subject');
 like(redis('HGETALL', 'fg:{sasl:fine@example.com}'), qr/^m:3600:/m,

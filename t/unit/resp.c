@@ -30,6 +30,24 @@ same(int argc, const char **argv, const size_t *len, const char *name)
 	free(want);
 }
 
+/* ints - resp_int: an integer reply or a string of digits, in range */
+static void
+ints(void)
+{
+	redisReply n = {.type = REDIS_REPLY_INTEGER, .integer = 42};
+	redisReply st = {.type = REDIS_REPLY_STRING, .str = "17", .len = 2};
+	redisReply junk = {.type = REDIS_REPLY_STRING, .str = "1x", .len = 2};
+	redisReply nil = {.type = REDIS_REPLY_NIL};
+	long long v = 0;
+
+	ok(resp_int(&n, 0, 100, &v) == 0 && v == 42, "an integer reply");
+	ok(resp_int(&st, 0, 100, &v) == 0 && v == 17, "a string of digits");
+	ok(resp_int(&n, 0, 41, &v) == -1, "an integer past max: refused");
+	ok(resp_int(&st, 18, 100, &v) == -1, "a string below min: refused");
+	ok(resp_int(&junk, 0, 100, &v) == -1, "junk: refused");
+	ok(resp_int(&nil, 0, 100, &v) == -1, "nil is no integer");
+}
+
 int
 main(void)
 {
@@ -64,5 +82,6 @@ main(void)
 	same(3, abig, lbig, "a 64 KiB argument");
 	is_int((long long)resp_format(big, sizeof(big), 0, a1, l1), 0,
 	    "no arguments: nothing");
+	ints();
 	return tap_done();
 }
