@@ -45,6 +45,12 @@ enum conf_failure {
 	CONF_FAIL_DEFER, /* answer failure_action */
 };
 
+/* degraded_share: what part of each limit a node enforces without Redis */
+enum conf_share {
+	CONF_SHARE_AUTO, /* 1 / the live nodes last seen (heartbeats) */
+	CONF_SHARE_FULL, /* all of it */
+};
+
 struct conf_limit {
 	char name[CONF_NAME_MAX];
 	enum subject_type subject;
@@ -74,6 +80,7 @@ struct conf {
 
 	struct {
 		char server[CONF_PATH_MAX];
+		char user[CONF_NAME_MAX]; /* ACL user; "" the default one */
 		char password[CONF_NAME_MAX * 2];
 		int db;
 		char prefix[CONF_NAME_MAX];
@@ -81,6 +88,7 @@ struct conf {
 		enum conf_failure on_failure;
 		char failure_action[CONF_ACTION_MAX + 1];
 		long long block_cache_time;
+		enum conf_share degraded_share;
 	} redis;
 
 	struct {

@@ -7,7 +7,7 @@
  * validator; the callbacks and the schema's own tests use it),
  * confcheck_num and confcheck_str (libconfuse's callbacks for numbers and
  * strings, finding their row by section and name), confcheck_limit and
- * confcheck_policyd (checks that span a section's options, at its closing
+ * confcheck_policyd, confcheck_redis (checks that span a section's options, at its closing
  * brace). Errors go through cfg_error() or the caller's buffer; never
  * logs. What libconfuse's lexer would take in silence (a comment, string
  * or section never closed) is conflex's.
@@ -237,6 +237,23 @@ confcheck_policyd(cfg_t *cfg, cfg_opt_t *opt)
 	(void)cfg; /* errors go on the section: it has the line */
 	if (n < r->min || n > r->max) {
 		cfg_error(sec, "listen: %lld to %lld sockets", r->min, r->max);
+		return -1;
+	}
+	return 0;
+}
+
+/* confcheck_redis - the redis section as a whole: an ACL user needs its
+ * password */
+int
+confcheck_redis(cfg_t *cfg, cfg_opt_t *opt)
+{
+	cfg_t *sec = cfg_opt_getnsec(opt, 0);
+	const char *user = cfg_getstr(sec, "user");
+	const char *pw = cfg_getstr(sec, "password");
+
+	(void)cfg;
+	if (user != NULL && user[0] != '\0' && (pw == NULL || pw[0] == '\0')) {
+		cfg_error(sec, "user: needs a password (Redis ACL AUTH)");
 		return -1;
 	}
 	return 0;

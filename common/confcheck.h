@@ -19,5 +19,6 @@ int confcheck_num(cfg_t *, cfg_opt_t *, const char *value, void *result);
 int confcheck_str(cfg_t *, cfg_opt_t *);
 int confcheck_limit(cfg_t *, cfg_opt_t *);
 int confcheck_policyd(cfg_t *, cfg_opt_t *);
+int confcheck_redis(cfg_t *, cfg_opt_t *);
 
 #endif

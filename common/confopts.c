@@ -30,7 +30,7 @@ static const struct {
 	cfg_flag_t flags;
 	cfg_validate_callback_t check;
 } confopts_sections[] = {
-    {"redis", CFGF_NONE, NULL},
+    {"redis", CFGF_NONE, confcheck_redis},
     {"policyd", CFGF_NONE, confcheck_policyd},
     {"milter", CFGF_NONE, NULL},
     {"limit", CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES, confcheck_limit},

@@ -128,6 +128,16 @@ confschema_absolute(const char *s)
 	return s[0] == '/';
 }
 
+/* confschema_acl_user - a Redis ACL user name: printable, no blanks */
+static bool
+confschema_acl_user(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s <= 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
 /* confschema_server - Redis as the connection reads it (rconn) */
 static bool
 confschema_server(const char *s)
@@ -143,6 +153,10 @@ static const char *const confschema_failure_words[] = {
     [CONF_FAIL_LOCAL] = "local",
     [CONF_FAIL_DUNNO] = "dunno",
     [CONF_FAIL_DEFER] = "defer",
+};
+static const char *const confschema_share_words[] = {
+    [CONF_SHARE_AUTO] = "auto",
+    [CONF_SHARE_FULL] = "full",
 };
 static const char *const confschema_privacy_words[] = {"full", "opaque"};
 static const char *const confschema_limit_words[] = {
@@ -206,6 +220,10 @@ static const struct confschema_row confschema_table[] = {
         .valid = confschema_server,
         .complaint = "is not HOST:PORT, [IPv6]:PORT or unix:/PATH",
         .reload = true},
+    {"redis", "user", CONFSCHEMA_STR, "", STR_C(redis.user),
+        .valid = confschema_acl_user,
+        .complaint = "is not a Redis ACL user name (printable, no blanks)",
+        .reload = true},
     {"redis", "password", CONFSCHEMA_STR, "", STR_C(redis.password),
         .reload = true},
     {"redis", "db", CONFSCHEMA_INT, "0", .min = 0, .max = 1024, C(redis.db),
@@ -223,6 +241,9 @@ static const struct confschema_row confschema_table[] = {
     {"redis", "block_cache_time", CONFSCHEMA_DURATION, "600", .min = 0,
         .max = DAYS(1), .unit = CONFSCHEMA_SEC, C(redis.block_cache_time),
         .reload = true},
+    {"redis", "degraded_share", CONFSCHEMA_ENUM, "auto",
+        C(redis.degraded_share), WORDS(confschema_share_words),
+        .complaint = "is not auto or full", .reload = true},
 
     /* policyd's sockets and its server are set up once, at start; who may
      * talk to it is checked per connection, so a reload applies that */

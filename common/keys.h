@@ -21,6 +21,7 @@
 /* shared keys, after the prefix */
 #define KEYS_EVENTS "events" /* STREAM: block events */
 #define KEYS_TRACE  "trace"  /* STREAM: one entry per stamped message */
+#define KEYS_NODES  "nodes:" /* ZSET "nodes:<kind>": node, last beat (ms) */
 
 /* fields of the limits hash: exempt, and "<metric name>:<window>" */
 #define KEYS_EXEMPT "exempt"

@@ -62,8 +62,10 @@ struct limiter_req {
 	const char *sender; /* normalised sender, or "" */
 	const char *by;     /* "policyd" or "milter" */
 	enum limiter_mode mode;
-	bool block_only;  /* no limit: the exemption and the block only */
-	long long now_ms; /* 0: clock_now_ms() (tests pin the clock) */
+	bool block_only;   /* no limit: the exemption and the block only */
+	long long wait_ms; /* > 0: a block written waits this long for one
+	                    * replica to have it (WAIT 1 wait_ms) */
+	long long now_ms;  /* 0: clock_now_ms() (tests pin the clock) */
 };
 
 struct limiter_result {
@@ -98,6 +100,21 @@ int limiter_finish(struct limiter *, struct limiter_result *)
     __attribute__((warn_unused_result));
 /* limiter_refund - the commands taking back a counted request; 0 or -1 */
 int limiter_refund(struct limiter *) __attribute__((warn_unused_result));
+/* limiter_restore - after the first round, before limiter_finish: Redis
+ * has no block but this node wrote one that no replica confirmed and a
+ * failover came since (cached: what the block said): the subject is
+ * blocked, and its block is written again (ttl s, 0 none) */
+void limiter_restore(
+    struct limiter *, const struct limiter_result *cached, long long ttl);
+/* limiter_restored - limiter_restore applied */
+bool limiter_restored(const struct limiter *);
+/* limiter_follow - reply r to follow-up command i; 0, or -1 for an error
+ * or a missing reply (the follow-up may not have been done) */
+int limiter_follow(struct limiter *, int i, const redisReply *r)
+    __attribute__((warn_unused_result));
+/* limiter_unconfirmed - a block was written with a WAIT that no replica
+ * answered in time: a failover may lose it */
+bool limiter_unconfirmed(const struct limiter *);
 void limiter_free(struct limiter *);
 
 #endif

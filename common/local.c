@@ -3,6 +3,7 @@
  * local - in-process sliding-window counters and a block cache.
  *
  * Entry points: local_new, local_check, local_note, local_blocked,
+ * local_unconfirmed, local_lost,
  * local_stats, local_clear, local_free. Two bounded tables (lrutab.h):
  * the counters (two buckets per limit and metric, like common/limiter.c)
  * and the blocks Redis showed or local counting wrote. Each evicts its
@@ -49,6 +50,8 @@ struct local_block {
 	long long value, limit; /* what the block says */
 	long long seen;         /* ms; when last confirmed */
 	long long until;        /* ms; 0 = while cached */
+	bool unconfirmed;       /* written here, no replica confirmed it */
+	unsigned int gen;       /* the master it was written to */
 };
 
 struct local {
@@ -189,6 +192,18 @@ local_roll(struct local_window *s, long long b)
 	s->bucket = b;
 }
 
+/* local_said - what block b says, as the limiter's result */
+static void
+local_said(const struct local_block *b, struct limiter_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->status = LIMITER_BLOCKED;
+	str_lcpy(out->rule, b->rule, sizeof(out->rule));
+	str_lcpy(out->what, b->why, sizeof(out->what));
+	out->value = b->value;
+	out->limit = b->limit;
+}
+
 bool
 local_blocked(struct local *l, const struct conf *c,
     const struct limiter_req *r, long long now, struct limiter_result *out)
@@ -204,12 +219,7 @@ local_blocked(struct local *l, const struct conf *c,
 		lrutab_del(&l->blocks, &b->node);
 		goto done;
 	}
-	memset(out, 0, sizeof(*out));
-	out->status = LIMITER_BLOCKED;
-	str_lcpy(out->rule, b->rule, sizeof(out->rule));
-	str_lcpy(out->what, b->why, sizeof(out->what));
-	out->value = b->value;
-	out->limit = b->limit;
+	local_said(b, out);
 	blocked = true;
 done:
 	pthread_mutex_unlock(&l->mu);
@@ -237,8 +247,41 @@ local_note(struct local *l, const struct limiter_req *r,
 		b->limit = res->limit;
 		b->seen = now;
 		b->until = 0;
+		b->unconfirmed = false; /* Redis holds it, or will */
 	}
 	pthread_mutex_unlock(&l->mu);
+}
+
+void
+local_unconfirmed(
+    struct local *l, const struct limiter_req *r, unsigned int gen)
+{
+	struct local_block *b;
+
+	pthread_mutex_lock(&l->mu);
+	if ((b = local_block(l, r, false)) != NULL) {
+		b->unconfirmed = true;
+		b->gen = gen;
+	}
+	pthread_mutex_unlock(&l->mu);
+}
+
+bool
+local_lost(struct local *l, const struct conf *c, const struct limiter_req *r,
+    unsigned int gen, long long now, struct limiter_result *out)
+{
+	struct local_block *b;
+	bool lost = false;
+
+	pthread_mutex_lock(&l->mu);
+	b = local_block(l, r, false);
+	if (b != NULL && b->unconfirmed && b->gen != gen && b->until == 0 &&
+	    now - b->seen <= c->redis.block_cache_time * 1000) {
+		local_said(b, out);
+		lost = true;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return lost;
 }
 
 /* local_block_now - the block local counting wrote for limit cl */
@@ -261,11 +304,19 @@ local_block_now(struct local *l, const struct limiter_req *r,
 	    (cl->block_ttl > 0 ? cl->block_ttl * 1000 : 86400LL * 1000 * 366);
 }
 
+/* local_part - a limit's share: ceil(max / share); 0 stays no limit */
+static long long
+local_part(long long max, long long share)
+{
+	return share > 1 ? (max + share - 1) / share : max;
+}
+
 /* local_check_locked - the limiter's decision with local counters; 0 or
  * -1. Blocks are not looked at: the caller asks local_blocked() first. */
 static int
 local_check_locked(struct local *l, const struct conf *c,
-    const struct limiter_req *r, long long now, struct limiter_result *out)
+    const struct limiter_req *r, long long now, long long share,
+    struct limiter_result *out)
 {
 	const long long inc[NMETRICS] = {r->messages, r->recipients, r->bytes};
 	struct local_counter *e;
@@ -278,8 +329,9 @@ local_check_locked(struct local *l, const struct conf *c,
 		return -1;
 	for (i = 0; i < c->nlimits; i++) {
 		const struct conf_limit *cl = &c->limits[i];
-		long long max[NMETRICS] = {
-		    cl->messages, cl->recipients, cl->bytes};
+		long long max[NMETRICS] = {local_part(cl->messages, share),
+		    local_part(cl->recipients, share),
+		    local_part(cl->bytes, share)};
 		long long w = cl->window * 1000, b = window_bucket(now, w);
 		double frac = window_weight(now, w);
 
@@ -308,8 +360,9 @@ local_check_locked(struct local *l, const struct conf *c,
 	} else {
 		const struct conf_limit *cl = &c->limits[deny];
 		double frac = window_weight(now, cl->window * 1000);
-		long long maxes[NMETRICS] = {
-		    cl->messages, cl->recipients, cl->bytes};
+		long long maxes[NMETRICS] = {local_part(cl->messages, share),
+		    local_part(cl->recipients, share),
+		    local_part(cl->bytes, share)};
 
 		e->st[deny].dcur += 1;
 		out->status = LIMITER_OVER;
@@ -329,12 +382,12 @@ local_check_locked(struct local *l, const struct conf *c,
 
 int
 local_check(struct local *l, const struct conf *c, const struct limiter_req *r,
-    long long now, struct limiter_result *out)
+    long long now, long long share, struct limiter_result *out)
 {
 	int rc;
 
 	pthread_mutex_lock(&l->mu);
-	rc = local_check_locked(l, c, r, now, out);
+	rc = local_check_locked(l, c, r, now, share, out);
 	pthread_mutex_unlock(&l->mu);
 	return rc;
 }

@@ -37,13 +37,26 @@ void local_free(struct local *);
 /* local_clear - forget the counters (call it when the set of limits
  * changes: a reload); the blocks stay */
 void local_clear(struct local *);
+/* local_check - r against c's limits with this node's counters, each
+ * limit divided by share and rounded up (the degraded share: 1 = all) */
 int local_check(struct local *, const struct conf *, const struct limiter_req *,
-    long long now_ms, struct limiter_result *)
+    long long now_ms, long long share, struct limiter_result *)
     __attribute__((warn_unused_result));
 void local_note(struct local *, const struct limiter_req *,
     const struct limiter_result *, long long now_ms);
 bool local_blocked(struct local *, const struct conf *,
     const struct limiter_req *, long long now_ms, struct limiter_result *);
 void local_stats(struct local *, struct local_stats *);
+/* local_unconfirmed - the block of r this node wrote to the master of
+ * generation gen was not confirmed by a replica (WAIT) */
+void local_unconfirmed(
+    struct local *, const struct limiter_req *, unsigned int gen);
+/* local_lost - Redis shows no block for r, but this node wrote one that
+ * no replica confirmed to a master of another generation than gen (a
+ * failover since), within block_cache_time: true, with what it said.
+ * A block Redis showed again, or an admin lifted on the same master, is
+ * not lost. */
+bool local_lost(struct local *, const struct conf *, const struct limiter_req *,
+    unsigned int gen, long long now_ms, struct limiter_result *);
 
 #endif

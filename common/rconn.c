@@ -2,10 +2,10 @@
 /*
  * rconn - Redis server address, handshake and up/down state.
  *
- * Entry points: rconn_addr_parse, rconn_handshake_init,
- * rconn_handshake_reply, rconn_state_init, rconn_went_down,
+ * Entry points: rconn_addr_parse, rconn_ident, rconn_handshake_init,
+ * rconn_handshake_reply, rconn_role, rconn_state_init, rconn_went_down,
  * rconn_went_up, rconn_reply_failing, rconn_failing, rconn_open_warning,
- * rconn_may_connect.
+ * rconn_may_connect, rconn_wait_ms.
  * The backoff doubles from RCONN_BACKOFF_MIN_MS to RCONN_BACKOFF_MAX_MS
  * and starts again at the minimum once Redis answers again.
  */
@@ -62,10 +62,20 @@ bad:
 }
 
 void
+rconn_ident(const struct conf *c, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s\n%s\n%s\n%d", c->redis.server, c->redis.user,
+	    c->redis.password, c->redis.db);
+}
+
+void
 rconn_handshake_init(struct rconn_handshake *h, const struct conf *c)
 {
 	memset(h, 0, sizeof(*h));
-	if (c->redis.password[0] != '\0')
+	if (c->redis.user[0] != '\0') /* Redis 6 ACL */
+		h->cmd[h->n++] = (struct rconn_cmd){RCONN_AUTH, 3,
+		    {"AUTH", c->redis.user, c->redis.password, NULL}};
+	else if (c->redis.password[0] != '\0')
 		h->cmd[h->n++] = (struct rconn_cmd){
 		    RCONN_AUTH, 2, {"AUTH", c->redis.password, NULL}};
 	if (c->redis.db != 0) {
@@ -74,17 +84,56 @@ rconn_handshake_init(struct rconn_handshake *h, const struct conf *c)
 		    RCONN_SELECT, 2, {"SELECT", h->db, NULL}};
 	}
 	h->cmd[h->n++] = (struct rconn_cmd){RCONN_TIME, 1, {"TIME"}};
+	h->cmd[h->n++] = (struct rconn_cmd){RCONN_ROLE, 1, {"ROLE"}};
 	h->cmd[h->n++] = (struct rconn_cmd){RCONN_PING, 1, {"PING"}};
 }
 
 int
-rconn_handshake_reply(
-    const struct rconn_cmd *cmd, const redisReply *r, char *why, size_t whysize)
+rconn_role(const redisReply *r, int *replicas, char *why, size_t whysize)
+{
+	const redisReply *e;
+
+	*replicas = 0;
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(why, whysize,
+		    "ROLE: %.100s (an ACL must allow +role: README)", r->str);
+		return -1;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
+	    r->element[0]->type != REDIS_REPLY_STRING) {
+		snprintf(why, whysize, "unexpected ROLE reply");
+		return -1;
+	}
+	e = r->element[0];
+	if (strcmp(e->str, "master") == 0) {
+		if (r->elements >= 3 &&
+		    r->element[2]->type == REDIS_REPLY_ARRAY)
+			*replicas = r->element[2]->elements > 1000
+			    ? 1000
+			    : (int)r->element[2]->elements;
+		return 0;
+	}
+	if (strcmp(e->str, "slave") == 0 && r->elements >= 3 &&
+	    r->element[1]->type == REDIS_REPLY_STRING &&
+	    r->element[2]->type == REDIS_REPLY_INTEGER)
+		snprintf(why, whysize,
+		    "a read-only replica of %.64s:%lld, not a master",
+		    r->element[1]->str, r->element[2]->integer);
+	else
+		snprintf(why, whysize, "a %.32s, not a master", e->str);
+	return -1;
+}
+
+int
+rconn_handshake_reply(struct rconn_handshake *h, const struct rconn_cmd *cmd,
+    const redisReply *r, char *why, size_t whysize)
 {
 	if (r == NULL) {
 		snprintf(why, whysize, "%s: no reply", cmd->argv[0]);
 		return -1;
 	}
+	if (cmd->step == RCONN_ROLE)
+		return rconn_role(r, &h->replicas, why, whysize);
 	if (r->type == REDIS_REPLY_ERROR) {
 		snprintf(why, whysize, "%s: %.100s", cmd->argv[0], r->str);
 		return -1;
@@ -205,4 +254,12 @@ bool
 rconn_may_connect(const struct rconn_state *s, long long now)
 {
 	return s->up || now >= s->retry_at;
+}
+
+long long
+rconn_wait_ms(const struct conf *c, int replicas)
+{
+	if (replicas < 1)
+		return 0;
+	return c->redis.timeout_ms / 2 > 0 ? c->redis.timeout_ms / 2 : 1;
 }

@@ -24,7 +24,7 @@
 
 #define RCONN_BACKOFF_MIN_MS 100
 #define RCONN_BACKOFF_MAX_MS 5000
-#define RCONN_HANDSHAKE_MAX  4
+#define RCONN_HANDSHAKE_MAX  5
 #define RCONN_MSG_MAX        256
 
 struct rconn_addr {
@@ -33,18 +33,25 @@ struct rconn_addr {
 	int port;
 };
 
-enum rconn_step { RCONN_AUTH, RCONN_SELECT, RCONN_TIME, RCONN_PING };
+enum rconn_step {
+	RCONN_AUTH,
+	RCONN_SELECT,
+	RCONN_TIME,
+	RCONN_ROLE,
+	RCONN_PING
+};
 
 struct rconn_cmd {
 	enum rconn_step step;
 	int argc;
-	const char *argv[3];
+	const char *argv[4];
 };
 
 struct rconn_handshake {
 	int n;
 	struct rconn_cmd cmd[RCONN_HANDSHAKE_MAX];
 	char db[16];
+	int replicas; /* the master's, from ROLE */
 };
 
 struct rconn_state {
@@ -57,13 +64,24 @@ struct rconn_state {
 /* rconn_addr_parse - server into a; 0, or -1 with why */
 int rconn_addr_parse(const char *server, struct rconn_addr *a, char *why,
     size_t whysize) __attribute__((warn_unused_result));
+#define RCONN_IDENT_MAX (CONF_PATH_MAX * 2 + CONF_NAME_MAX * 4 + 32)
+
+/* rconn_ident - what names c's connection (server, user, password, db):
+ * a reload that changes it reconnects */
+void rconn_ident(const struct conf *c, char *buf, size_t size);
 /* rconn_handshake_init - the commands after connect, for c's redis
  * section (its password is borrowed: keep c alive while sending) */
 void rconn_handshake_init(struct rconn_handshake *, const struct conf *c);
-/* rconn_handshake_reply - the reply to cmd; 0, or -1 with why (the
- * connection is not to be used) */
-int rconn_handshake_reply(const struct rconn_cmd *, const redisReply *,
-    char *why, size_t whysize) __attribute__((warn_unused_result));
+/* rconn_handshake_reply - the reply to cmd of h; 0, or -1 with why (the
+ * connection is not to be used: a replica, say) */
+int rconn_handshake_reply(struct rconn_handshake *h, const struct rconn_cmd *,
+    const redisReply *, char *why, size_t whysize)
+    __attribute__((warn_unused_result));
+/* rconn_role - a ROLE reply: 0 for a master (*replicas: how many it
+ * has), -1 with why for a replica or a sentinel (read-only: not ours to
+ * count on) or a refused ROLE */
+int rconn_role(const redisReply *, int *replicas, char *why, size_t whysize)
+    __attribute__((warn_unused_result));
 
 void rconn_state_init(struct rconn_state *);
 /* rconn_went_down - a connect, handshake or command failed at now
@@ -89,6 +107,9 @@ bool rconn_failing(struct rconn_state *, const char *why, const char *server,
  * first time for s) with the warning in msg */
 bool rconn_open_warning(
     struct rconn_state *, const struct conf *c, char *msg, size_t msgsize);
+/* rconn_wait_ms - how long a block's write waits for one of the master's
+ * replicas to have it (WAIT 1 ms): half the timeout; 0 with no replica */
+long long rconn_wait_ms(const struct conf *, int replicas);
 /* rconn_may_connect - the backoff is over */
 bool rconn_may_connect(const struct rconn_state *, long long now);
 

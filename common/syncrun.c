@@ -68,6 +68,31 @@ syncrun_limiter(
 	return syncrun_drain(rc, limiter_ncmd(l), err, errsize);
 }
 
+/* syncrun_follow - the follow-ups' replies, subject by subject, in the
+ * order they were sent; 0 or -1 */
+static int
+syncrun_follow(struct verdict *v, const bool *settled, redisContext *rc,
+    struct local *local, char *err, size_t errsize)
+{
+	redisReply *r;
+	int i, j;
+
+	for (i = 0; i < v->n; i++) {
+		if (!settled[i])
+			continue;
+		for (j = 0; j < limiter_ncmd(v->sub[i].lim); j++) {
+			if (redisGetReply(rc, (void **)&r) != REDIS_OK)
+				return -1;
+			if (verdict_follow(v, i, j, r) == -1)
+				syncrun_note(
+				    err, errsize, "follow-up failed", r);
+			freeReplyObject(r);
+		}
+		verdict_followed(v, i, local);
+	}
+	return 0;
+}
+
 int
 syncrun_verdict(struct verdict *v, redisContext *rc, struct local *local,
     bool *failing, char *err, size_t errsize)
@@ -110,7 +135,8 @@ syncrun_verdict(struct verdict *v, redisContext *rc, struct local *local,
 	for (i = 0; i < v->n; i++)
 		if (!settled[i])
 			verdict_fallback(v, i, local, clock_mono_ms());
-	return syncrun_drain(rc, nfollow, err, errsize);
+	return nfollow > 0 ? syncrun_follow(v, settled, rc, local, err, errsize)
+	                   : 0;
 
 failed:
 	for (i = 0; i < v->n; i++)

@@ -6,8 +6,8 @@
  * Entry points: verdict_init, verdict_members, verdict_add,
  * verdict_limiter, verdict_settle, verdict_fallback, verdict_decide,
  * verdict_refund, verdict_line, verdict_block_line, verdict_why,
- * verdict_bad_reply,
- * verdict_free. Order (DESIGN.md): exempt subjects are skipped; a block
+ * verdict_bad_reply, verdict_follow, verdict_followed,
+ * verdict_durable_line, verdict_free. Order (DESIGN.md): exempt subjects are skipped; a block
  * on any subject wins over a limit, a limit over a Redis failure; the
  * first subject added wins a tie. A refused request takes back what it
  * counted on its other subjects; a dry run counts and refuses nothing.
@@ -25,6 +25,7 @@ verdict_init(struct verdict *v, const struct conf *c, const char *by)
 	memset(v, 0, sizeof(*v));
 	v->c = c;
 	v->by = by;
+	v->share = 1;
 }
 
 void
@@ -106,6 +107,7 @@ verdict_add(struct verdict *v, enum subject_type t, const char *raw,
 	s->req.by = v->by;
 	s->req.mode = c->dryrun ? LIMITER_DRYRUN : LIMITER_ENFORCE;
 	s->req.block_only = n == NULL;
+	s->req.wait_ms = v->wait_ms;
 	if (n != NULL) {
 		s->req.messages = n->messages;
 		s->req.recipients = n->recipients;
@@ -132,8 +134,18 @@ int
 verdict_settle(struct verdict *v, int i, struct local *local, long long now)
 {
 	struct verdict_subject *s = &v->sub[i];
+	struct limiter_result cached;
+	const struct conf_limit *cl;
 
-	if (s->lim == NULL || limiter_finish(s->lim, &s->res) == -1)
+	if (s->lim == NULL)
+		return -1;
+	/* a block of ours no replica had, lost by a failover: again */
+	if (local_lost(local, v->c, &s->req, v->gen, now, &cached)) {
+		cl = conf_limit_find(v->c, cached.rule);
+		limiter_restore(s->lim, &cached,
+		    cl != NULL ? cl->block_ttl : v->c->block_ttl);
+	}
+	if (limiter_finish(s->lim, &s->res) == -1)
 		return -1;
 	local_note(local, &s->req, &s->res, now);
 	s->counted = s->res.status == LIMITER_PASS &&
@@ -156,7 +168,8 @@ verdict_fallback(struct verdict *v, int i, struct local *local, long long now)
 	switch (c->redis.on_failure) {
 	case CONF_FAIL_LOCAL:
 		if (!s->req.block_only &&
-		    local_check(local, c, &s->req, now, &s->res) == -1)
+		    local_check(local, c, &s->req, now, v->share, &s->res) ==
+		        -1)
 			memset(&s->res, 0, sizeof(s->res));
 		break;
 	case CONF_FAIL_DEFER:
@@ -348,4 +361,44 @@ verdict_why(const struct verdict *v, const struct verdict_decision *d,
 		    s->res.what, s->res.value, s->res.limit);
 	else
 		snprintf(buf, size, "%s", s->res.what);
+}
+
+int
+verdict_follow(struct verdict *v, int i, int cmd, const redisReply *r)
+{
+	return v->sub[i].lim != NULL ? limiter_follow(v->sub[i].lim, cmd, r)
+	                             : -1;
+}
+
+void
+verdict_followed(struct verdict *v, int i, struct local *local)
+{
+	const struct verdict_subject *s = &v->sub[i];
+
+	if (s->lim != NULL && limiter_unconfirmed(s->lim))
+		local_unconfirmed(local, &s->req, v->gen);
+}
+
+bool
+verdict_durable_line(const struct verdict *v, int i, char *buf, size_t size)
+{
+	const struct verdict_subject *s = &v->sub[i];
+	char fields[512], rule[CONF_NAME_MAX * 4];
+	bool restored, unconfirmed;
+
+	if (s->lim == NULL)
+		return false;
+	restored = limiter_restored(s->lim);
+	unconfirmed = limiter_unconfirmed(s->lim);
+	if (!restored && !unconfirmed)
+		return false;
+	verdict_fields(s, fields, sizeof(fields));
+	snprintf(buf, size, "event=%s rule=%s %s%s",
+	    restored ? "block_rewritten" : "block_unconfirmed",
+	    verdict_rule(s, rule, sizeof(rule)), fields,
+	    restored ? " why=\"lost by Redis in a failover; written again "
+	               "from this node's cache\""
+	             : " why=\"no replica confirmed it in time; this node "
+	               "writes it again if a failover loses it\"");
+	return true;
 }

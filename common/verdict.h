@@ -54,7 +54,10 @@ struct verdict_subject {
 
 struct verdict {
 	const struct conf *c;
-	const char *by; /* "policyd", "milter" */
+	const char *by;    /* "policyd", "milter" */
+	long long share;   /* without Redis each limit is divided by it (1) */
+	long long wait_ms; /* > 0: a block written waits for a replica */
+	unsigned int gen;  /* the master's generation: a failover bumps it */
 	int n;
 	struct verdict_subject sub[VERDICT_SUBJECTS];
 	char *ip, *sender; /* set members of a counted sasl subject */
@@ -99,6 +102,20 @@ int verdict_settle(struct verdict *, int i, struct local *, long long mono_ms)
  * (local counters, dunno, defer) and the blocks local knows of */
 void verdict_fallback(
     struct verdict *, int i, struct local *, long long mono_ms);
+/* verdict_follow - reply r to follow-up command cmd of subject i; 0, or
+ * -1 when it failed (the caller logs) */
+int verdict_follow(struct verdict *, int i, int cmd, const redisReply *r)
+    __attribute__((warn_unused_result));
+/* verdict_followed - subject i's follow-ups are all answered: local
+ * learns of a block no replica confirmed (rewritten if a failover loses
+ * it) */
+void verdict_followed(struct verdict *, int i, struct local *);
+/* verdict_durable_line - "event=block_rewritten ..." when subject i's
+ * block, lost in a failover, was written again from this node's cache;
+ * "event=block_unconfirmed ..." when no replica confirmed a block written
+ * now; false otherwise */
+bool verdict_durable_line(
+    const struct verdict *, int i, char *buf, size_t size);
 /* verdict_decide - block > over > failure; d->sub names the subject */
 void verdict_decide(const struct verdict *, struct verdict_decision *);
 /* verdict_refund - when d refused: lay out the take-back of subject i

@@ -3,7 +3,7 @@
  * account - blocks, uid limits and the trace of one message.
  *
  * Entry points: account_new, account_message, account_reconf,
- * account_free. At end-of-message the shared verdict (common/verdict.h)
+ * account_beat, account_free. At end-of-message the shared verdict (common/verdict.h)
  * runs on a pooled blocking connection (common/syncrun.h): the SASL
  * user's and remote client's blocks, the uid's limits; then the
  * take-backs of a refused message and the trace (XADD fg:trace MAXLEN ~
@@ -16,11 +16,13 @@
 #include <string.h>
 
 #include "account.h"
+#include "beat.h"
 #include "clock.h"
 #include "keys.h"
 #include "local.h"
 #include "log.h"
 #include "pool.h"
+#include "rconn.h"
 #include "str.h"
 #include "subject.h"
 #include "syncrun.h"
@@ -63,6 +65,12 @@ account_free(struct account *a)
 	pool_free(a->pool);
 	local_free(a->local);
 	free(a);
+}
+
+void
+account_beat(struct account *a, const struct conf *c)
+{
+	pool_beat(a->pool, c);
 }
 
 void
@@ -199,6 +207,9 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 
 	memset(av, 0, sizeof(*av));
 	verdict_init(&v, c, "milter");
+	v.share = beat_share(c->redis.degraded_share, pool_nodes(a->pool));
+	v.gen = pool_gen(a->pool);
+	v.wait_ms = rconn_wait_ms(c, pool_replicas(a->pool));
 	account_subjects(&v, o);
 	pc = pool_get(a->pool, c); /* the trace needs it too */
 	if (pc == NULL)
@@ -219,9 +230,12 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 	if (d.degraded)
 		account_evictions(a);
 	str_escape_word(qid, sizeof(qid), o->qid, strlen(o->qid));
-	for (i = 0; i < v.n; i++)
+	for (i = 0; i < v.n; i++) {
 		if (verdict_block_line(&v, i, line, sizeof(line)))
 			log_info("%s qid=%s", line, qid);
+		if (verdict_durable_line(&v, i, line, sizeof(line)))
+			log_warnx("%s qid=%s", line, qid);
+	}
 	av->act = d.mact;
 	av->blocked = d.kind == VERDICT_BLOCKED;
 	av->degraded = d.degraded;

@@ -34,5 +34,8 @@ void account_message(struct account *, const struct conf *,
     const struct origin *o, struct account_verdict *);
 /* account_reconf - the set of limits may have changed */
 void account_reconf(struct account *);
+/* account_beat - this milter's heartbeat (the beat thread, every
+ * BEAT_INTERVAL_MS) */
+void account_beat(struct account *, const struct conf *);
 
 #endif

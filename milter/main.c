@@ -20,11 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
 
 #include "account.h"
+#include "beat.h"
 #include "filter.h"
 #include "helper.h"
 #include "limiter.h"
@@ -73,6 +75,26 @@ main_reload_thread(void *arg)
 		account_reconf(milter_acct);
 		log_info("reloaded %s (%d limits, %d keys%s)", conf_path,
 		    m->c->nlimits, m->nkeys, m->c->dryrun ? ", dry-run" : "");
+	}
+	return NULL;
+}
+
+/* main_beat_thread - this milter's heartbeat in Redis, at once and then
+ * every BEAT_INTERVAL_MS (common/beat.h) */
+static void *
+main_beat_thread(void *arg)
+{
+	const struct timespec ts = {
+	    BEAT_INTERVAL_MS / 1000, (BEAT_INTERVAL_MS % 1000) * 1000000L};
+	struct mconf *m;
+
+	(void)arg;
+	for (;;) {
+		if ((m = mconf_get()) != NULL) {
+			account_beat(milter_acct, m->c);
+			mconf_put(m);
+		}
+		nanosleep(&ts, NULL);
 	}
 	return NULL;
 }
@@ -200,6 +222,9 @@ main(int argc, char *argv[])
 	sigaddset(&set, SIGUSR1);
 	if (pthread_create(&tid, NULL, main_reload_thread, &set) != 0)
 		fatalx("cannot start the reload thread");
+	pthread_detach(tid);
+	if (pthread_create(&tid, NULL, main_beat_thread, NULL) != 0)
+		fatalx("cannot start the heartbeat thread");
 	pthread_detach(tid);
 	log_info("started %s: %d limits, socket %s, redis %s%s",
 	    FLOODGATE_VERSION, m->c->nlimits, m->c->milter.socket,

@@ -3,7 +3,8 @@
  * pool - synchronous Redis connections for libmilter's threads.
  *
  * Entry points: pool_new, pool_get, pool_put, pool_failing,
- * pool_answered, pool_up, pool_free.
+ * pool_answered, pool_up, pool_beat, pool_nodes, pool_replicas, pool_gen,
+ * pool_free.
  * hiredis sync contexts are not thread-safe: each one is used by one
  * thread between pool_get and pool_put. At most POOL_IDLE_MAX idle
  * contexts are kept. A config whose redis section changed (reload) bumps
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "beat.h"
 #include "clock.h"
 #include "log.h"
 #include "pool.h"
@@ -28,9 +30,16 @@ struct pool {
 	int nidle;
 	unsigned int gen;
 	char server[CONF_PATH_MAX]; /* of gen */
-	int db;
+	char ident[RCONN_IDENT_MAX];
 	struct rconn_state st; /* up/down, backoff */
+	bool local;            /* on_failure = local: the share applies */
+	enum conf_share how;   /* degraded_share */
+	long long nodes;       /* live milter nodes, last heartbeat */
+	int replicas;          /* the master's, last handshake or ROLE */
+	unsigned int mgen;     /* the master's generation (pool_gen) */
 };
+
+static struct ratelog pool_rl_beat = RATELOG_INIT;
 
 struct pool *
 pool_new(void)
@@ -41,6 +50,7 @@ pool_new(void)
 		return NULL;
 	pthread_mutex_init(&p->mu, NULL);
 	rconn_state_init(&p->st);
+	p->nodes = 1;
 	return p;
 }
 
@@ -67,6 +77,20 @@ pool_free(struct pool *p)
 	free(p);
 }
 
+/* pool_log_down - the line of a change to down or failing, and the share
+ * of every limit this node now enforces alone (locked) */
+static void
+pool_log_down(const struct pool *p, const char *msg)
+{
+	char share[BEAT_LINE_MAX];
+
+	log_warnx("%s", msg);
+	if (!p->local)
+		return;
+	beat_share_line(p->how, "milter", p->nodes, share, sizeof(share));
+	log_warnx("%s", share);
+}
+
 /* pool_down - log once per change, start or extend the backoff (locked) */
 static void
 pool_down(struct pool *p, const char *why)
@@ -75,7 +99,7 @@ pool_down(struct pool *p, const char *why)
 
 	if (rconn_went_down(
 	        &p->st, why, p->server, clock_mono_ms(), msg, sizeof(msg)))
-		log_warnx("%s", msg);
+		pool_log_down(p, msg);
 }
 
 /* pool_clock - Redis' clock for the limiter (TIME); 0, or -1 with why */
@@ -97,7 +121,8 @@ pool_clock(redisContext *c, char *why, size_t size)
 /* pool_handshake - AUTH, SELECT, TIME, PING (common/rconn.h); 0, or -1
  * with why */
 static int
-pool_handshake(redisContext *c, const struct conf *cf, char *why, size_t size)
+pool_handshake(redisContext *c, const struct conf *cf, int *replicas, char *why,
+    size_t size)
 {
 	struct rconn_handshake h;
 	redisReply *r;
@@ -111,15 +136,16 @@ pool_handshake(redisContext *c, const struct conf *cf, char *why, size_t size)
 			    c->errstr);
 			return -1;
 		}
-		rc = rconn_handshake_reply(&h.cmd[i], r, why, size);
+		rc = rconn_handshake_reply(&h, &h.cmd[i], r, why, size);
 		freeReplyObject(r);
 	}
+	*replicas = h.replicas;
 	return rc;
 }
 
 /* pool_dial - a new connected context, or NULL with why */
 static redisContext *
-pool_dial(const struct conf *cf, char *why, size_t size)
+pool_dial(const struct conf *cf, int *replicas, char *why, size_t size)
 {
 	struct timeval tv = {
 	    cf->redis.timeout_ms / 1000, (cf->redis.timeout_ms % 1000) * 1000};
@@ -135,7 +161,7 @@ pool_dial(const struct conf *cf, char *why, size_t size)
 		return NULL;
 	}
 	if (c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK ||
-	    pool_handshake(c, cf, why, size) == -1) {
+	    pool_handshake(c, cf, replicas, why, size) == -1) {
 		if (c->err != 0)
 			snprintf(why, size, "%s", c->errstr);
 		redisFree(c);
@@ -149,18 +175,21 @@ struct pool_conn *
 pool_get(struct pool *p, const struct conf *cf)
 {
 	struct pool_conn *pc = NULL;
-	char why[128], msg[RCONN_MSG_MAX];
+	char why[128], msg[RCONN_MSG_MAX], ident[RCONN_IDENT_MAX];
 	unsigned int gen;
-	int i;
+	int i, replicas = 0;
 
+	rconn_ident(cf, ident, sizeof(ident));
 	pthread_mutex_lock(&p->mu);
-	if (strcmp(p->server, cf->redis.server) != 0 || p->db != cf->redis.db) {
+	p->local = cf->redis.on_failure == CONF_FAIL_LOCAL;
+	p->how = cf->redis.degraded_share;
+	if (strcmp(p->ident, ident) != 0) {
 		for (i = 0; i < p->nidle; i++)
 			pool_conn_free(p->idle[i]);
 		p->nidle = 0;
 		p->gen++;
 		str_lcpy(p->server, cf->redis.server, sizeof(p->server));
-		p->db = cf->redis.db;
+		str_lcpy(p->ident, ident, sizeof(p->ident));
 		p->st.retry_at = 0;
 	}
 	/* down or failing: nothing until the backoff is over (idle
@@ -184,11 +213,12 @@ pool_get(struct pool *p, const struct conf *cf)
 	if ((pc = calloc(1, sizeof(*pc))) == NULL)
 		return NULL;
 	pc->gen = gen;
-	pc->c = pool_dial(cf, why, sizeof(why));
+	pc->c = pool_dial(cf, &replicas, why, sizeof(why));
 	pthread_mutex_lock(&p->mu);
 	if (pc->c == NULL)
 		pool_down(p, why);
 	else {
+		p->replicas = replicas;
 		if (rconn_went_up(&p->st, cf, msg, sizeof(msg)))
 			log_info("%s", msg);
 		if (rconn_open_warning(&p->st, cf, msg, sizeof(msg)))
@@ -230,7 +260,7 @@ pool_failing(struct pool *p, const char *why)
 	pthread_mutex_lock(&p->mu);
 	if (rconn_failing(
 	        &p->st, why, p->server, clock_mono_ms(), msg, sizeof(msg)))
-		log_warnx("%s", msg);
+		pool_log_down(p, msg);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -254,4 +284,75 @@ pool_up(struct pool *p)
 	up = p->st.up;
 	pthread_mutex_unlock(&p->mu);
 	return up;
+}
+
+void
+pool_beat(struct pool *p, const struct conf *cf)
+{
+	struct pool_conn *pc = pool_get(p, cf);
+	struct beat b;
+	redisReply *r;
+	bool healthy = true;
+	int i;
+
+	if (pc == NULL)
+		return;
+	beat_start(&b, cf, "milter", clock_now_ms(), true);
+	for (i = 0; i < b.ncmd; i++)
+		if (redisAppendCommandArgv(pc->c, b.argc[i], b.argv[i], NULL) !=
+		    REDIS_OK)
+			healthy = false;
+	for (i = 0; i < b.ncmd && healthy; i++) {
+		if (redisGetReply(pc->c, (void **)&r) != REDIS_OK) {
+			healthy = false;
+			break;
+		}
+		if (beat_take(&b, i, r) == -1)
+			log_warnx_every(&pool_rl_beat,
+			    "redis: heartbeat: %s: %.100s", b.argv[i][0],
+			    r->type == REDIS_REPLY_ERROR ? r->str
+			                                 : "unexpected reply");
+		freeReplyObject(r);
+	}
+	if (healthy) {
+		pthread_mutex_lock(&p->mu);
+		p->nodes = b.nodes;
+		if (b.replicas >= 0)
+			p->replicas = b.replicas;
+		pthread_mutex_unlock(&p->mu);
+	}
+	pool_put(p, pc, healthy);
+}
+
+long long
+pool_nodes(struct pool *p)
+{
+	long long n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->nodes;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+int
+pool_replicas(struct pool *p)
+{
+	int n;
+
+	pthread_mutex_lock(&p->mu);
+	n = p->st.up ? p->replicas : 0;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}
+
+unsigned int
+pool_gen(struct pool *p)
+{
+	unsigned int g;
+
+	pthread_mutex_lock(&p->mu);
+	g = p->mgen;
+	pthread_mutex_unlock(&p->mu);
+	return g;
 }

@@ -35,5 +35,15 @@ void pool_failing(struct pool *, const char *why);
 /* pool_answered - Redis decided a message: a failing one is back */
 void pool_answered(struct pool *, const struct conf *);
 bool pool_up(struct pool *);
+/* pool_beat - one heartbeat of this milter (common/beat.h), on a pooled
+ * connection: the live milter nodes and the master's replicas */
+void pool_beat(struct pool *, const struct conf *);
+/* pool_nodes - the live milter nodes the last heartbeat counted */
+long long pool_nodes(struct pool *);
+/* pool_replicas - the master's replicas; 0 while down */
+int pool_replicas(struct pool *);
+/* pool_gen - the master's generation: bumped when another master is
+ * found (a failover) */
+unsigned int pool_gen(struct pool *);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "beat.h"
 #include "clock.h"
 #include "decide.h"
 #include "log.h"
@@ -170,9 +171,12 @@ decide_finish(struct decide_op *op)
 	int i;
 
 	verdict_decide(v, &vd);
-	for (i = 0; i < v->n; i++)
+	for (i = 0; i < v->n; i++) {
 		if (verdict_block_line(v, i, line, sizeof(line)))
 			log_info("%s client=%s", line, op->client);
+		if (verdict_durable_line(v, i, line, sizeof(line)))
+			log_warnx("%s client=%s", line, op->client);
+	}
 	if (verdict_line(v, &vd, line, sizeof(line)))
 		log_info("%s client=%s sasl=%s instance=%s state=%s%s", line,
 		    op->client, op->sasl[0] ? op->sasl : "-",
@@ -246,16 +250,24 @@ decide_reply(const redisReply *r, void *arg)
 			log_warnx_every(&decide_rl_reply, "redis: %s", line);
 		}
 	}
-	if (p->following && r == NULL)
+	if (p->following && !p->bad &&
+	    verdict_follow(&op->v, p->sub, p->got, r) == -1) {
 		p->bad = true;
+		if (rconn_reply_failing(r))
+			store_failing(op->d->store, r->str); /* a state */
+		else
+			log_warnx_every(&decide_rl_follow,
+			    "redis: follow-up of %s:%s not done (a block or "
+			    "count may be missing): %.100s",
+			    subject_type_name(s->req.type), s->req.value,
+			    r == NULL                          ? "no reply"
+			        : r->type == REDIS_REPLY_ERROR ? r->str
+			                                       : "bad reply");
+	}
 	if (++p->got < p->ncmd)
 		return;
 	if (p->following) {
-		if (p->bad)
-			log_warnx_every(&decide_rl_follow,
-			    "redis: follow-up of %s:%s not done (a block or "
-			    "count may be missing)",
-			    subject_type_name(s->req.type), s->req.value);
+		verdict_followed(&op->v, p->sub, op->d->local);
 		decide_done(op);
 		return;
 	}
@@ -363,6 +375,10 @@ decide_request(struct decide *d, struct decide_conn *dc,
 	decide_increments(dc, r, &n);
 	op->messages = n.messages;
 	verdict_init(&op->v, op->cr->c, "policyd");
+	op->v.share =
+	    beat_share(op->cr->c->redis.degraded_share, store_nodes(d->store));
+	op->v.gen = store_gen(d->store);
+	op->v.wait_ms = rconn_wait_ms(op->cr->c, store_replicas(d->store));
 	op->pending = 1; /* finish only after the loop */
 	if (verdict_members(
 	        &op->v, r->attr[RA_CLIENT_ADDRESS], r->attr[RA_SENDER]) == -1) {

@@ -3,6 +3,7 @@
  * store - hiredis async connection with timeouts, readiness and backoff.
  *
  * Entry points: store_new, store_reconf, store_up, store_state,
+ * store_nodes, store_replicas, store_gen,
  * store_failing, store_answered, store_pipeline,
  * store_free. hiredis 0.14 has no command timeout: every pipeline gets an
  * event timer here; on expiry its commands not answered get NULL and the
@@ -15,6 +16,7 @@
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
 
+#include "beat.h"
 #include "clock.h"
 #include "log.h"
 #include "rconn.h"
@@ -34,10 +36,20 @@ struct store {
 	struct event *retry;       /* reconnect timer */
 	struct event *connect_to;  /* connect/handshake timeout */
 	struct event *clock;       /* learns Redis' clock anew */
+	struct event *beat;        /* the heartbeat (common/beat.h) */
+	struct beat b;             /* the one in flight */
+	int bgot;                  /* its replies in */
+	bool beating;
+	long long nodes;  /* live policyd nodes, last heartbeat */
+	int replicas;     /* the master's, last ROLE */
+	unsigned int gen; /* the master's generation (store_gen) */
 	char why[128];
 };
 
+static struct ratelog store_rl_beat = RATELOG_INIT;
+
 static void store_connect(struct store *);
+static void store_on_beat(evutil_socket_t, short, void *);
 
 static struct timeval
 store_ms_tv(long long ms)
@@ -45,6 +57,21 @@ store_ms_tv(long long ms)
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
 	return tv;
+}
+
+/* store_log_down - the line of a change to down or failing, and the
+ * share of every limit this node now enforces alone */
+static void
+store_log_down(const struct store *s, const char *msg)
+{
+	char share[BEAT_LINE_MAX];
+
+	log_warnx("%s", msg);
+	if (s->conf->redis.on_failure != CONF_FAIL_LOCAL)
+		return;
+	beat_share_line(s->conf->redis.degraded_share, "policyd", s->nodes,
+	    share, sizeof(share));
+	log_warnx("%s", share);
 }
 
 /* store_drop - forget the connection, schedule a reconnect */
@@ -58,7 +85,7 @@ store_drop(struct store *s, const char *why)
 
 	if (rconn_went_down(
 	        &s->st, why, s->conf->redis.server, now, msg, sizeof(msg)))
-		log_warnx("%s", msg);
+		store_log_down(s, msg);
 	s->state = ST_DOWN;
 	s->ctx = NULL;
 	evtimer_del(s->connect_to);
@@ -121,7 +148,8 @@ store_on_handshake(redisAsyncContext *ctx, void *r, void *priv)
 
 	if (r == NULL || s == NULL || s->ctx != ctx)
 		return;
-	if (rconn_handshake_reply(cmd, r, s->why, sizeof(s->why)) == -1) {
+	if (rconn_handshake_reply(&s->hs, cmd, r, s->why, sizeof(s->why)) ==
+	    -1) {
 		store_drop(s, s->why);
 		return;
 	}
@@ -129,10 +157,60 @@ store_on_handshake(redisAsyncContext *ctx, void *r, void *priv)
 		return;
 	evtimer_del(s->connect_to);
 	s->state = ST_UP;
+	s->replicas = s->hs.replicas;
 	if (rconn_went_up(&s->st, s->conf, msg, sizeof(msg)))
 		log_info("%s", msg);
 	if (rconn_open_warning(&s->st, s->conf, msg, sizeof(msg)))
 		log_warnx("%s", msg);
+	store_on_beat(-1, 0, s); /* count this node in at once */
+}
+
+/* store_beat_cmd - store_pipeline's view of the heartbeat's commands */
+static void
+store_beat_cmd(
+    void *arg, int i, int *argc, const char *const **argv, const size_t **len)
+{
+	const struct beat *b = arg;
+
+	*argc = b->argc[i];
+	*argv = b->argv[i];
+	*len = NULL;
+}
+
+/* store_on_beat_reply - what the heartbeat learnt: live nodes, replicas */
+static void
+store_on_beat_reply(const redisReply *r, void *arg)
+{
+	struct store *s = arg;
+	int i = s->bgot++;
+
+	if (beat_take(&s->b, i, r) == -1 && r != NULL)
+		log_warnx_every(&store_rl_beat, "redis: heartbeat: %s: %.100s",
+		    s->b.argv[i][0],
+		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	if (s->bgot < s->b.ncmd)
+		return;
+	s->beating = false;
+	s->nodes = s->b.nodes;
+	if (s->b.replicas >= 0)
+		s->replicas = s->b.replicas;
+}
+
+/* store_on_beat - this node is alive: one heartbeat pipeline */
+static void
+store_on_beat(evutil_socket_t fd, short ev, void *arg)
+{
+	struct store *s = arg;
+
+	(void)fd;
+	(void)ev;
+	if (s->state != ST_UP || s->beating)
+		return;
+	beat_start(&s->b, s->conf, "policyd", clock_now_ms(), true);
+	s->bgot = 0;
+	if (store_pipeline(s, s->b.ncmd, store_beat_cmd, &s->b,
+	        store_on_beat_reply, s) == 0)
+		s->beating = true;
 }
 
 /* store_on_clock - Redis' clock once more when the last reading is old */
@@ -217,12 +295,17 @@ store_new(struct event_base *base, const struct conf *c)
 	s->retry = evtimer_new(base, store_on_retry, s);
 	s->connect_to = evtimer_new(base, store_on_connect_timeout, s);
 	s->clock = event_new(base, -1, EV_PERSIST, store_on_clock, s);
-	if (s->retry == NULL || s->connect_to == NULL || s->clock == NULL) {
+	s->beat = event_new(base, -1, EV_PERSIST, store_on_beat, s);
+	s->nodes = 1;
+	if (s->retry == NULL || s->connect_to == NULL || s->clock == NULL ||
+	    s->beat == NULL) {
 		store_free(s);
 		return NULL;
 	}
 	tv = store_ms_tv(CLOCK_LEARN_MS / 6);
 	evtimer_add(s->clock, &tv);
+	tv = store_ms_tv(BEAT_INTERVAL_MS);
+	evtimer_add(s->beat, &tv);
 	store_connect(s);
 	return s;
 }
@@ -231,13 +314,12 @@ store_new(struct event_base *base, const struct conf *c)
 void
 store_reconf(struct store *s, const struct conf *c)
 {
-	const struct conf *old = s->conf;
-	bool same = strcmp(old->redis.server, c->redis.server) == 0 &&
-	    strcmp(old->redis.password, c->redis.password) == 0 &&
-	    old->redis.db == c->redis.db;
+	char was[RCONN_IDENT_MAX], now[RCONN_IDENT_MAX];
 
+	rconn_ident(s->conf, was, sizeof(was));
+	rconn_ident(c, now, sizeof(now));
 	s->conf = c;
-	if (same)
+	if (strcmp(was, now) == 0)
 		return;
 	log_info("redis: server settings changed, reconnecting");
 	evtimer_del(s->retry);
@@ -270,6 +352,8 @@ store_free(struct store *s)
 		event_free(s->connect_to);
 	if (s->clock != NULL)
 		event_free(s->clock);
+	if (s->beat != NULL)
+		event_free(s->beat);
 	free(s);
 }
 
@@ -280,6 +364,24 @@ store_up(const struct store *s)
 	 * again, and the first answer ends it */
 	return s->state == ST_UP &&
 	    (s->st.up || rconn_may_connect(&s->st, clock_mono_ms()));
+}
+
+long long
+store_nodes(const struct store *s)
+{
+	return s->nodes;
+}
+
+int
+store_replicas(const struct store *s)
+{
+	return s->state == ST_UP ? s->replicas : 0;
+}
+
+unsigned int
+store_gen(const struct store *s)
+{
+	return s->gen;
 }
 
 const char *
@@ -297,7 +399,7 @@ store_failing(struct store *s, const char *why)
 
 	if (rconn_failing(&s->st, why, s->conf->redis.server, clock_mono_ms(),
 	        msg, sizeof(msg)))
-		log_warnx("%s", msg);
+		store_log_down(s, msg);
 }
 
 void

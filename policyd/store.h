@@ -34,6 +34,14 @@ void store_reconf(struct store *, const struct conf *);
 bool store_up(const struct store *);
 /* store_state - "up", "down" (no connection) or "failing" */
 const char *store_state(const struct store *);
+/* store_nodes - the live policyd nodes the last heartbeat counted, this
+ * one included (common/beat.h) */
+long long store_nodes(const struct store *);
+/* store_replicas - the master's replicas (ROLE); 0 while down */
+int store_replicas(const struct store *);
+/* store_gen - the master's generation: bumped when another master is
+ * found (a failover), so a block lost with the old one is written again */
+unsigned int store_gen(const struct store *);
 /* store_failing - a reply said Redis as a whole cannot serve now
  * (rconn_reply_failing): decide locally until it answers again; one log
  * line per change */

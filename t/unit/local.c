@@ -13,6 +13,8 @@
 
 static struct conf c;
 
+static long long share = 1;
+
 static int
 check(struct local *l, const char *who, long long now, long long msgs)
 {
@@ -23,7 +25,7 @@ check(struct local *l, const char *who, long long now, long long msgs)
 	    .by = "t"};
 	struct limiter_result res;
 
-	if (local_check(l, &c, &r, now, &res) == -1)
+	if (local_check(l, &c, &r, now, share, &res) == -1)
 		return -1;
 	return (int)res.status;
 }
@@ -56,6 +58,26 @@ main(void)
 	for (n = 0, i = 0; i < 6; i++)
 		n += check(l, "b", t0, 1) == LIMITER_PASS;
 	is_int(n, 6, "another subject is counted apart");
+	/* the degraded share: a node of 3 enforces ceil(10 / 3) = 4 */
+	share = 3;
+	for (n = 0, i = 0; i < 10; i++)
+		n += check(l, "s3", t0, 1) == LIMITER_PASS;
+	is_int(n, 4, "a share of 3 lets ceil(10/3) = 4 pass");
+	{
+		struct limiter_req q = {.type = SUBJECT_SASL,
+		    .value = "s3",
+		    .messages = 1,
+		    .by = "t"};
+
+		ok(local_check(l, &c, &q, t0, share, &res) == 0 &&
+		        res.status != LIMITER_PASS && res.limit == 4,
+		    "and says its limit is 4");
+	}
+	share = 10;
+	for (n = 0, i = 0; i < 10; i++)
+		n += check(l, "s10", t0, 1) == LIMITER_PASS;
+	is_int(n, 1, "a share of 10 lets 1 pass");
+	share = 1;
 	for (n = 0, i = 0; i < 10; i++)
 		n += check(l, "h", t0, 1) == LIMITER_PASS;
 	for (n = 0, i = 0; i < 6; i++)

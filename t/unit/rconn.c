@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "rconn.h"
+#include "redisreply.h"
 #include "tap.h"
 
 static const struct {
@@ -79,28 +80,35 @@ handshake(void)
 	char why[256];
 
 	rconn_handshake_init(&h, &c);
-	ok(h.n == 2 && strcmp(h.cmd[0].argv[0], "TIME") == 0 &&
-	        strcmp(h.cmd[1].argv[0], "PING") == 0,
-	    "no password, db 0: TIME and PING");
+	ok(h.n == 3 && strcmp(h.cmd[0].argv[0], "TIME") == 0 &&
+	        strcmp(h.cmd[1].argv[0], "ROLE") == 0 &&
+	        strcmp(h.cmd[2].argv[0], "PING") == 0,
+	    "no password, db 0: TIME, ROLE and PING");
 	strcpy(c.redis.password, "s3cret");
 	c.redis.db = 3;
 	rconn_handshake_init(&h, &c);
-	ok(h.n == 4 && strcmp(h.cmd[0].argv[1], "s3cret") == 0 &&
+	ok(h.n == 5 && h.cmd[0].argc == 2 &&
+	        strcmp(h.cmd[0].argv[1], "s3cret") == 0 &&
 	        strcmp(h.cmd[1].argv[0], "SELECT") == 0 &&
 	        strcmp(h.cmd[1].argv[1], "3") == 0,
 	    "AUTH and SELECT first");
+	strcpy(c.redis.user, "floodgate");
+	rconn_handshake_init(&h, &c);
+	ok(h.cmd[0].argc == 3 && strcmp(h.cmd[0].argv[1], "floodgate") == 0 &&
+	        strcmp(h.cmd[0].argv[2], "s3cret") == 0,
+	    "an ACL user: AUTH user password");
 	r = mk(REDIS_REPLY_ERROR, "WRONGPASS invalid username-password pair");
-	is_int(rconn_handshake_reply(&h.cmd[0], r, why, sizeof(why)), -1,
+	is_int(rconn_handshake_reply(&h, &h.cmd[0], r, why, sizeof(why)), -1,
 	    "a refused AUTH fails the connection");
 	is_str(why, "AUTH: WRONGPASS invalid username-password pair",
 	    "and says why");
 	free(r);
-	is_int(rconn_handshake_reply(&h.cmd[1], NULL, why, sizeof(why)), -1,
+	is_int(rconn_handshake_reply(&h, &h.cmd[1], NULL, why, sizeof(why)), -1,
 	    "no reply fails");
 	r = mk(REDIS_REPLY_STATUS, "PONG");
-	is_int(rconn_handshake_reply(&h.cmd[3], r, why, sizeof(why)), 0,
+	is_int(rconn_handshake_reply(&h, &h.cmd[4], r, why, sizeof(why)), 0,
 	    "PONG completes it");
-	is_int(rconn_handshake_reply(&h.cmd[2], r, why, sizeof(why)), -1,
+	is_int(rconn_handshake_reply(&h, &h.cmd[2], r, why, sizeof(why)), -1,
 	    "a TIME that is no time fails");
 	free(r);
 	e[0] = mk(REDIS_REPLY_STRING, "1700000000");
@@ -108,11 +116,53 @@ handshake(void)
 	t = mk(REDIS_REPLY_ARRAY, NULL);
 	t->elements = 2;
 	t->element = e;
-	is_int(rconn_handshake_reply(&h.cmd[2], t, why, sizeof(why)), 0,
+	is_int(rconn_handshake_reply(&h, &h.cmd[2], t, why, sizeof(why)), 0,
 	    "a TIME teaches the clock");
 	free(e[0]);
 	free(e[1]);
 	free(t);
+}
+
+/* role - ROLE says whether the server is the master, and its replicas */
+static void
+role(void)
+{
+	static struct conf c;
+	struct rconn_handshake h;
+	redisReply *r;
+	char why[256];
+	int n = -1;
+
+	rconn_handshake_init(&h, &c);
+	r = rarr(3, rstr("master"), rnum(42),
+	    rarr(2, rarr(3, rstr("127.0.0.1"), rstr("6380"), rstr("42")),
+	        rarr(3, rstr("127.0.0.1"), rstr("6381"), rstr("40"))));
+	is_int(rconn_handshake_reply(&h, &h.cmd[1], r, why, sizeof(why)), 0,
+	    "a master passes");
+	is_int(h.replicas, 2, "with its two replicas counted");
+	rfree(r);
+	r = rarr(3, rstr("master"), rnum(0), rarr(0));
+	is_int(rconn_role(r, &n, why, sizeof(why)), 0, "a lone master passes");
+	is_int(n, 0, "no replica");
+	rfree(r);
+	r = rarr(5, rstr("slave"), rstr("127.0.0.1"), rnum(6379),
+	    rstr("connected"), rnum(42));
+	is_int(rconn_role(r, &n, why, sizeof(why)), -1, "a replica fails");
+	is_str(why, "a read-only replica of 127.0.0.1:6379, not a master",
+	    "and says whose");
+	rfree(r);
+	r = rarr(2, rstr("sentinel"), rarr(1, rstr("floodgate")));
+	is_int(rconn_role(r, &n, why, sizeof(why)), -1, "a sentinel fails");
+	is_str(why, "a sentinel, not a master", "and says so");
+	rfree(r);
+	r = mk(REDIS_REPLY_ERROR, "NOPERM this user has no permissions");
+	is_int(rconn_role(r, &n, why, sizeof(why)), -1,
+	    "a ROLE the ACL refuses fails");
+	ok(strstr(why, "+role") != NULL, "and names the permission");
+	free(r);
+	r = rarr(1, rnum(1));
+	is_int(rconn_role(r, &n, why, sizeof(why)), -1, "a wrong shape fails");
+	rfree(r);
 }
 
 static void
@@ -177,6 +227,7 @@ main(void)
 	address();
 	open_warning();
 	handshake();
+	role();
 	state();
 	return tap_done();
 }

@@ -329,6 +329,121 @@ lines(void)
 	local_free(local);
 }
 
+/* follows - the follow-ups of subject i: whether one is argv0 (and the
+ * argument after it, when arg), and the WAIT's reply acked */
+static bool
+follows(struct verdict *v, int i, const char *argv0, const char *arg,
+    long long acked)
+{
+	struct limiter *l = v->sub[i].lim;
+	const char *const *argv;
+	const size_t *len;
+	bool found = false;
+	int j, argc;
+
+	for (j = 0; j < limiter_ncmd(l); j++) {
+		redisReply *r;
+
+		limiter_cmd(l, j, &argc, &argv, &len);
+		if (strcmp(argv[0], argv0) == 0 &&
+		    (arg == NULL || (argc > 1 && strcmp(argv[1], arg) == 0)))
+			found = true;
+		r = rnum(strcmp(argv[0], "WAIT") == 0 ? acked : 1);
+		if (verdict_follow(v, i, j, r) == -1)
+			found = false;
+		rfree(r);
+	}
+	return found;
+}
+
+/* durable - a block waits for a replica; one no replica confirmed, lost
+ * by a failover (another master generation), is written again from the
+ * local cache, once; one an admin lifted on the same master is not */
+static void
+durable(void)
+{
+	static struct conf c;
+	static const struct row r = {.sasl = OVERBLOCK};
+	const struct verdict_counts n = {.messages = 1, .now_ms = 1};
+	struct local *local = local_new();
+	struct verdict v;
+	struct verdict_decision d;
+	char line[VERDICT_LINE_MAX];
+
+	conf_row(&c, &r);
+	verdict_init(&v, &c, "policyd");
+	v.wait_ms = 100;
+	v.gen = 1;
+	(void)verdict_add(&v, SUBJECT_SASL, "alice", &n, line, sizeof(line));
+	is_int(feed(&v, 0, OVERBLOCK, local), 0, "over, blocking");
+	ok(follows(&v, 0, "WAIT", "1", 1), "the block waits for 1 replica");
+	verdict_followed(&v, 0, local);
+	ok(!verdict_durable_line(&v, 0, line, sizeof(line)),
+	    "a confirmed block: nothing to say");
+	verdict_free(&v);
+
+	verdict_init(&v, &c, "policyd");
+	v.wait_ms = 100;
+	v.gen = 1;
+	(void)verdict_add(&v, SUBJECT_SASL, "bob", &n, line, sizeof(line));
+	is_int(feed(&v, 0, OVERBLOCK, local), 0, "bob over, blocking");
+	ok(follows(&v, 0, "WAIT", "1", 0), "no replica acks");
+	verdict_followed(&v, 0, local);
+	ok(verdict_durable_line(&v, 0, line, sizeof(line)) &&
+	        strncmp(line,
+	            "event=block_unconfirmed rule=sasl-hour "
+	            "subject=\"sasl:bob\"",
+	            52) == 0,
+	    "the unconfirmed block is said (%s)", line);
+	verdict_free(&v);
+
+	/* the same master, no block in Redis: an admin lifted it */
+	verdict_init(&v, &c, "policyd");
+	v.gen = 1;
+	(void)verdict_add(&v, SUBJECT_SASL, "bob", &n, line, sizeof(line));
+	is_int(feed(&v, 0, UNDER, local), 0, "bob again, same master");
+	verdict_decide(&v, &d);
+	is_int(d.kind, VERDICT_PASS, "lifted on the same master: passes");
+	verdict_free(&v);
+
+	/* lost in a failover: bob's block again, unconfirmed */
+	verdict_init(&v, &c, "policyd");
+	v.wait_ms = 100;
+	v.gen = 1;
+	(void)verdict_add(&v, SUBJECT_SASL, "bob", &n, line, sizeof(line));
+	is_int(feed(&v, 0, OVERBLOCK, local), 0, "bob blocks again");
+	ok(follows(&v, 0, "XADD", NULL, 0), "with its event; unconfirmed");
+	verdict_followed(&v, 0, local);
+	verdict_free(&v);
+	verdict_init(&v, &c, "policyd");
+	v.wait_ms = 100;
+	v.gen = 2; /* a failover came */
+	(void)verdict_add(&v, SUBJECT_SASL, "bob", &n, line, sizeof(line));
+	is_int(feed(&v, 0, UNDER, local), 0, "bob after the failover");
+	verdict_decide(&v, &d);
+	ok(d.kind == VERDICT_BLOCKED &&
+	        strcmp(v.sub[0].res.rule, "sasl-hour") == 0,
+	    "the block the new master lost still refuses");
+	ok(follows(&v, 0, "HSET", "fg:{sasl:bob}:block", 1),
+	    "and is written again");
+	ok(!follows(&v, 0, "XADD", NULL, 1), "without a second event");
+	ok(follows(&v, 0, "HINCRBY", "fg:{sasl:bob}", 1),
+	    "and what this request counted is taken back");
+	verdict_followed(&v, 0, local);
+	ok(verdict_durable_line(&v, 0, line, sizeof(line)) &&
+	        strncmp(line, "event=block_rewritten rule=sasl-hour", 36) == 0,
+	    "the rewrite is said (%s)", line);
+	verdict_free(&v);
+	verdict_init(&v, &c, "policyd");
+	v.gen = 2;
+	(void)verdict_add(&v, SUBJECT_SASL, "bob", &n, line, sizeof(line));
+	is_int(feed(&v, 0, BLOCKED, local), 0, "Redis shows it now");
+	ok(!verdict_durable_line(&v, 0, line, sizeof(line)),
+	    "nothing more to write");
+	verdict_free(&v);
+	local_free(local);
+}
+
 int
 main(void)
 {
@@ -337,5 +452,6 @@ main(void)
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run_row(&rows[i]);
 	lines();
+	durable();
 	return tap_done();
 }
