@@ -27,9 +27,10 @@
 /* the action of a limit that sets none */
 #define CONF_DEFAULT_ACTION                                                    \
 	"DEFER_IF_PERMIT 4.7.1 Sending rate limit exceeded, try again later"
-#define CONF_ERR_MAX  512
-#define CONF_FILE_MAX (1024 * 1024) /* bytes of a config file */
-#define CONF_KEYS_MAX 8
+#define CONF_ERR_MAX       512
+#define CONF_FILE_MAX      (1024 * 1024) /* bytes of a config file */
+#define CONF_KEYS_MAX      8
+#define CONF_SENTINELS_MAX 8
 
 /* what the milter does with a message (on_limit, on_block, ...) */
 enum conf_mact {
@@ -80,6 +81,10 @@ struct conf {
 
 	struct {
 		char server[CONF_PATH_MAX];
+		char sentinels[CONF_SENTINELS_MAX][CONF_PATH_MAX];
+		int nsentinels; /* > 0: the master is found through them */
+		char master_name[CONF_NAME_MAX];
+		char sentinel_password[CONF_NAME_MAX * 2];
 		char user[CONF_NAME_MAX]; /* ACL user; "" the default one */
 		char password[CONF_NAME_MAX * 2];
 		int db;

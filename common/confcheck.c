@@ -243,17 +243,25 @@ confcheck_policyd(cfg_t *cfg, cfg_opt_t *opt)
 }
 
 /* confcheck_redis - the redis section as a whole: an ACL user needs its
- * password */
+ * password, sentinels the name of the master they watch */
 int
 confcheck_redis(cfg_t *cfg, cfg_opt_t *opt)
 {
 	cfg_t *sec = cfg_opt_getnsec(opt, 0);
 	const char *user = cfg_getstr(sec, "user");
 	const char *pw = cfg_getstr(sec, "password");
+	const char *name = cfg_getstr(sec, "master_name");
 
 	(void)cfg;
 	if (user != NULL && user[0] != '\0' && (pw == NULL || pw[0] == '\0')) {
 		cfg_error(sec, "user: needs a password (Redis ACL AUTH)");
+		return -1;
+	}
+	if (cfg_size(sec, "sentinels") > 0 &&
+	    (name == NULL || name[0] == '\0')) {
+		cfg_error(sec,
+		    "sentinels: needs master_name (the name the "
+		    "sentinels monitor)");
 		return -1;
 	}
 	return 0;

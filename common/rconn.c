@@ -2,7 +2,8 @@
 /*
  * rconn - Redis server address, handshake and up/down state.
  *
- * Entry points: rconn_addr_parse, rconn_ident, rconn_handshake_init,
+ * Entry points: rconn_addr_parse, rconn_ident, rconn_where,
+ * rconn_handshake_init,
  * rconn_handshake_reply, rconn_role, rconn_state_init, rconn_went_down,
  * rconn_went_up, rconn_reply_failing, rconn_failing, rconn_open_warning,
  * rconn_may_connect, rconn_wait_ms.
@@ -64,8 +65,26 @@ bad:
 void
 rconn_ident(const struct conf *c, char *buf, size_t size)
 {
-	snprintf(buf, size, "%s\n%s\n%s\n%d", c->redis.server, c->redis.user,
-	    c->redis.password, c->redis.db);
+	size_t n;
+	int i;
+
+	n = (size_t)snprintf(buf, size, "%s\n%s\n%s\n%d\n%s\n%s",
+	    c->redis.server, c->redis.user, c->redis.password, c->redis.db,
+	    c->redis.master_name, c->redis.sentinel_password);
+	for (i = 0; i < c->redis.nsentinels && n < size; i++)
+		n += (size_t)snprintf(
+		    buf + n, size - n, "\n%s", c->redis.sentinels[i]);
+}
+
+const char *
+rconn_where(const struct conf *c, char *buf, size_t size)
+{
+	if (c->redis.nsentinels == 0)
+		snprintf(buf, size, "%s", c->redis.server);
+	else
+		snprintf(buf, size, "master %s of %d sentinels",
+		    c->redis.master_name, c->redis.nsentinels);
+	return buf;
 }
 
 void
@@ -195,14 +214,14 @@ rconn_went_down(struct rconn_state *s, const char *why, const char *server,
 }
 
 bool
-rconn_went_up(
-    struct rconn_state *s, const struct conf *c, char *msg, size_t msgsize)
+rconn_went_up(struct rconn_state *s, const struct conf *c, const char *server,
+    char *msg, size_t msgsize)
 {
 	bool log = !s->up;
 
 	if (log)
-		snprintf(msg, msgsize, "redis: up (server=%.100s db=%d)",
-		    c->redis.server, c->redis.db);
+		snprintf(msg, msgsize, "redis: up (server=%.160s db=%d)",
+		    server, c->redis.db);
 	s->up = true;
 	s->logged_down = false;
 	s->delay_ms = RCONN_BACKOFF_MIN_MS;
@@ -234,11 +253,11 @@ rconn_failing(struct rconn_state *s, const char *why, const char *server,
 }
 
 bool
-rconn_open_warning(
-    struct rconn_state *s, const struct conf *c, char *msg, size_t msgsize)
+rconn_open_warning(struct rconn_state *s, const struct conf *c,
+    const char *server, char *msg, size_t msgsize)
 {
 	if (s->warned_open || c->redis.password[0] != '\0' ||
-	    strncmp(c->redis.server, "unix:", 5) == 0)
+	    strncmp(server, "unix:", 5) == 0)
 		return false;
 	s->warned_open = true;
 	snprintf(msg, msgsize,
@@ -246,7 +265,7 @@ rconn_open_warning(
 	    "can lift its own block or exempt itself; give Redis a password "
 	    "(redis.password) or use a unix socket only floodgate may open "
 	    "(README: Protecting Redis)",
-	    c->redis.server);
+	    server);
 	return true;
 }
 

@@ -64,11 +64,15 @@ struct rconn_state {
 /* rconn_addr_parse - server into a; 0, or -1 with why */
 int rconn_addr_parse(const char *server, struct rconn_addr *a, char *why,
     size_t whysize) __attribute__((warn_unused_result));
-#define RCONN_IDENT_MAX (CONF_PATH_MAX * 2 + CONF_NAME_MAX * 4 + 32)
+#define RCONN_IDENT_MAX                                                        \
+	(CONF_PATH_MAX * (2 + CONF_SENTINELS_MAX) + CONF_NAME_MAX * 8 + 64)
 
 /* rconn_ident - what names c's connection (server, user, password, db):
  * a reload that changes it reconnects */
 void rconn_ident(const struct conf *c, char *buf, size_t size);
+/* rconn_where - c's Redis in words for the log: the server, or the
+ * master the sentinels name; returns buf */
+const char *rconn_where(const struct conf *c, char *buf, size_t size);
 /* rconn_handshake_init - the commands after connect, for c's redis
  * section (its password is borrowed: keep c alive while sending) */
 void rconn_handshake_init(struct rconn_handshake *, const struct conf *c);
@@ -89,9 +93,10 @@ void rconn_state_init(struct rconn_state *);
  * logged (once per change) */
 bool rconn_went_down(struct rconn_state *, const char *why, const char *server,
     long long now, char *msg, size_t msgsize);
-/* rconn_went_up - a handshake completed; true when msg is to be logged */
-bool rconn_went_up(
-    struct rconn_state *, const struct conf *, char *msg, size_t msgsize);
+/* rconn_went_up - a handshake with server (as the log names it)
+ * completed; true when msg is to be logged */
+bool rconn_went_up(struct rconn_state *, const struct conf *,
+    const char *server, char *msg, size_t msgsize);
 /* rconn_reply_failing - an error reply that says Redis as a whole cannot
  * serve now (out of memory, a read-only replica, loading, no master, a
  * busy script, writes refused after a failed save, auth or ACL): not one
@@ -102,11 +107,12 @@ bool rconn_reply_failing(const redisReply *);
  * the connection stays; rconn_went_up ends it */
 bool rconn_failing(struct rconn_state *, const char *why, const char *server,
     long long now, char *msg, size_t msgsize);
-/* rconn_open_warning - c's Redis is reached over TCP without a password:
+/* rconn_open_warning - c's Redis (server, the address connected to) is
+ * reached over TCP without a password:
  * any local user can then lift its own block or exempt itself; true (the
  * first time for s) with the warning in msg */
-bool rconn_open_warning(
-    struct rconn_state *, const struct conf *c, char *msg, size_t msgsize);
+bool rconn_open_warning(struct rconn_state *, const struct conf *c,
+    const char *server, char *msg, size_t msgsize);
 /* rconn_wait_ms - how long a block's write waits for one of the master's
  * replicas to have it (WAIT 1 ms): half the timeout; 0 with no replica */
 long long rconn_wait_ms(const struct conf *, int replicas);

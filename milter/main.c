@@ -34,6 +34,7 @@
 #include "subject.h"
 #include "mconf.h"
 #include "priv.h"
+#include "rconn.h"
 #include "version.h"
 
 static const char *conf_path = FLOODGATE_CONF;
@@ -139,7 +140,7 @@ int
 main(int argc, char *argv[])
 {
 	bool foreground = false, check = false;
-	char err[CONF_ERR_MAX];
+	char err[CONF_ERR_MAX], where[CONF_PATH_MAX + CONF_NAME_MAX];
 	struct priv_user pu;
 	struct mconf *m;
 	pthread_t tid;
@@ -228,7 +229,8 @@ main(int argc, char *argv[])
 	pthread_detach(tid);
 	log_info("started %s: %d limits, socket %s, redis %s%s",
 	    FLOODGATE_VERSION, m->c->nlimits, m->c->milter.socket,
-	    m->c->redis.server, m->c->dryrun ? ", dry-run" : "");
+	    rconn_where(m->c, where, sizeof(where)),
+	    m->c->dryrun ? ", dry-run" : "");
 	rc = smfi_main();
 	log_info("stopping");
 	helper_stop();

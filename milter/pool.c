@@ -20,6 +20,7 @@
 #include "log.h"
 #include "pool.h"
 #include "rconn.h"
+#include "sentinel.h"
 #include "str.h"
 
 #define POOL_IDLE_MAX 32
@@ -31,12 +32,14 @@ struct pool {
 	unsigned int gen;
 	char server[CONF_PATH_MAX]; /* of gen */
 	char ident[RCONN_IDENT_MAX];
-	struct rconn_state st; /* up/down, backoff */
-	bool local;            /* on_failure = local: the share applies */
-	enum conf_share how;   /* degraded_share */
-	long long nodes;       /* live milter nodes, last heartbeat */
-	int replicas;          /* the master's, last handshake or ROLE */
-	unsigned int mgen;     /* the master's generation (pool_gen) */
+	struct rconn_state st;      /* up/down, backoff */
+	bool local;                 /* on_failure = local: the share applies */
+	enum conf_share how;        /* degraded_share */
+	long long nodes;            /* live milter nodes, last heartbeat */
+	int replicas;               /* the master's, last handshake or ROLE */
+	unsigned int mgen;          /* the master's generation (pool_gen) */
+	int sentinel;               /* the sentinel to ask first */
+	char master[CONF_PATH_MAX]; /* the sentinels' master, last asked */
 };
 
 static struct ratelog pool_rl_beat = RATELOG_INIT;
@@ -143,16 +146,17 @@ pool_handshake(redisContext *c, const struct conf *cf, int *replicas, char *why,
 	return rc;
 }
 
-/* pool_dial - a new connected context, or NULL with why */
+/* pool_dial - a new connected context to server, or NULL with why */
 static redisContext *
-pool_dial(const struct conf *cf, int *replicas, char *why, size_t size)
+pool_dial(const struct conf *cf, const char *server, int *replicas, char *why,
+    size_t size)
 {
 	struct timeval tv = {
 	    cf->redis.timeout_ms / 1000, (cf->redis.timeout_ms % 1000) * 1000};
 	struct rconn_addr a;
 	redisContext *c;
 
-	if (rconn_addr_parse(cf->redis.server, &a, why, size) == -1)
+	if (rconn_addr_parse(server, &a, why, size) == -1)
 		return NULL;
 	c = a.is_unix ? redisConnectUnixWithTimeout(a.host, tv)
 	              : redisConnectWithTimeout(a.host, a.port, tv);
@@ -170,12 +174,52 @@ pool_dial(const struct conf *cf, int *replicas, char *why, size_t size)
 	return c;
 }
 
+/* pool_master - the server to dial: redis.server, or the master the
+ * sentinels name (another one than before: a failover, logged, and
+ * the master's generation bumped); 0, or -1 with why */
+static int
+pool_master(struct pool *p, const struct conf *cf, char *server, size_t size,
+    char *why, size_t whysize)
+{
+	int i;
+
+	if (cf->redis.nsentinels == 0) {
+		str_lcpy(server, cf->redis.server, size);
+		return 0;
+	}
+	pthread_mutex_lock(&p->mu);
+	i = p->sentinel;
+	pthread_mutex_unlock(&p->mu);
+	if (sentinel_seek(cf, &i, server, size, why, whysize) == -1) {
+		pthread_mutex_lock(&p->mu);
+		p->sentinel = i;
+		pthread_mutex_unlock(&p->mu);
+		return -1;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->sentinel = i;
+	if (strcmp(p->master, server) != 0) {
+		if (p->master[0] != '\0')
+			p->mgen++; /* a failover: blocks lost with it return */
+		log_info("redis: the sentinels name %s master %s (was %s)",
+		    server, cf->redis.master_name,
+		    p->master[0] ? p->master : "unknown");
+		str_lcpy(p->master, server, sizeof(p->master));
+		snprintf(p->server, sizeof(p->server),
+		    "%.100s, master %.64s of the sentinels", server,
+		    cf->redis.master_name);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
 /* pool_get - an idle context or a new one; NULL while Redis is down */
 struct pool_conn *
 pool_get(struct pool *p, const struct conf *cf)
 {
 	struct pool_conn *pc = NULL;
-	char why[128], msg[RCONN_MSG_MAX], ident[RCONN_IDENT_MAX];
+	char why[256], msg[RCONN_MSG_MAX], ident[RCONN_IDENT_MAX];
+	char server[CONF_PATH_MAX];
 	unsigned int gen;
 	int i, replicas = 0;
 
@@ -190,6 +234,7 @@ pool_get(struct pool *p, const struct conf *cf)
 		p->gen++;
 		str_lcpy(p->server, cf->redis.server, sizeof(p->server));
 		str_lcpy(p->ident, ident, sizeof(p->ident));
+		p->master[0] = '\0';
 		p->st.retry_at = 0;
 	}
 	/* down or failing: nothing until the backoff is over (idle
@@ -213,15 +258,16 @@ pool_get(struct pool *p, const struct conf *cf)
 	if ((pc = calloc(1, sizeof(*pc))) == NULL)
 		return NULL;
 	pc->gen = gen;
-	pc->c = pool_dial(cf, &replicas, why, sizeof(why));
+	if (pool_master(p, cf, server, sizeof(server), why, sizeof(why)) == 0)
+		pc->c = pool_dial(cf, server, &replicas, why, sizeof(why));
 	pthread_mutex_lock(&p->mu);
 	if (pc->c == NULL)
 		pool_down(p, why);
 	else {
 		p->replicas = replicas;
-		if (rconn_went_up(&p->st, cf, msg, sizeof(msg)))
+		if (rconn_went_up(&p->st, cf, p->server, msg, sizeof(msg)))
 			log_info("%s", msg);
-		if (rconn_open_warning(&p->st, cf, msg, sizeof(msg)))
+		if (rconn_open_warning(&p->st, cf, server, msg, sizeof(msg)))
 			log_warnx("%s", msg);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -261,6 +307,12 @@ pool_failing(struct pool *p, const char *why)
 	if (rconn_failing(
 	        &p->st, why, p->server, clock_mono_ms(), msg, sizeof(msg)))
 		pool_log_down(p, msg);
+	if (p->master[0] != '\0') {
+		/* maybe a master no more: the sentinels are asked again */
+		while (p->nidle > 0)
+			pool_conn_free(p->idle[--p->nidle]);
+		p->gen++;
+	}
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -270,7 +322,7 @@ pool_answered(struct pool *p, const struct conf *cf)
 	char msg[RCONN_MSG_MAX];
 
 	pthread_mutex_lock(&p->mu);
-	if (!p->st.up && rconn_went_up(&p->st, cf, msg, sizeof(msg)))
+	if (!p->st.up && rconn_went_up(&p->st, cf, p->server, msg, sizeof(msg)))
 		log_info("%s", msg);
 	pthread_mutex_unlock(&p->mu);
 }

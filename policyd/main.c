@@ -25,6 +25,7 @@
 #include "log.h"
 #include "subject.h"
 #include "priv.h"
+#include "rconn.h"
 #include "server.h"
 #include "store.h"
 #include "version.h"
@@ -185,7 +186,7 @@ main(int argc, char *argv[])
 	struct daemon d = {.path = FLOODGATE_CONF};
 	struct event *sighup, *sigterm, *sigint;
 	bool foreground = false, check = false;
-	char err[CONF_ERR_MAX];
+	char err[CONF_ERR_MAX], where[CONF_PATH_MAX + CONF_NAME_MAX];
 	struct conf *c;
 	int ch, verbose = 0;
 
@@ -250,8 +251,8 @@ main(int argc, char *argv[])
 		fatalx("cannot set up signals");
 	main_stats_arm(&d);
 	log_info("started %s: %d limits, %d sockets, redis %s%s",
-	    FLOODGATE_VERSION, c->nlimits, c->policyd.nlisten, c->redis.server,
-	    c->dryrun ? ", dry-run" : "");
+	    FLOODGATE_VERSION, c->nlimits, c->policyd.nlisten,
+	    rconn_where(c, where, sizeof(where)), c->dryrun ? ", dry-run" : "");
 	event_base_dispatch(d.base);
 	signal(SIGTERM, SIG_IGN); /* stopping anyway: exit 0, not by signal */
 	signal(SIGINT, SIG_IGN);

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "rconn.h"
 #include "resp.h"
+#include "seek.h"
 #include "store.h"
 #include "str.h"
 
@@ -40,9 +41,12 @@ struct store {
 	struct beat b;             /* the one in flight */
 	int bgot;                  /* its replies in */
 	bool beating;
-	long long nodes;  /* live policyd nodes, last heartbeat */
-	int replicas;     /* the master's, last ROLE */
-	unsigned int gen; /* the master's generation (store_gen) */
+	long long nodes;   /* live policyd nodes, last heartbeat */
+	int replicas;      /* the master's, last ROLE */
+	unsigned int gen;  /* the master's generation (store_gen) */
+	struct seek *seek; /* the sentinels asked, when they are used */
+	int sentinel;      /* the one to ask first */
+	char master[CONF_PATH_MAX]; /* the server connected to */
 	char why[128];
 };
 
@@ -57,6 +61,19 @@ store_ms_tv(long long ms)
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 
 	return tv;
+}
+
+/* store_label - the server as the log names it */
+static const char *
+store_label(const struct store *s)
+{
+	static char buf[CONF_PATH_MAX + CONF_NAME_MAX + 32];
+
+	if (s->conf->redis.nsentinels == 0)
+		return s->conf->redis.server;
+	snprintf(buf, sizeof(buf), "%s, master %s of the sentinels",
+	    s->master[0] ? s->master : "unknown", s->conf->redis.master_name);
+	return buf;
 }
 
 /* store_log_down - the line of a change to down or failing, and the
@@ -83,12 +100,13 @@ store_drop(struct store *s, const char *why)
 	char msg[RCONN_MSG_MAX];
 	struct timeval tv;
 
-	if (rconn_went_down(
-	        &s->st, why, s->conf->redis.server, now, msg, sizeof(msg)))
+	if (rconn_went_down(&s->st, why, store_label(s), now, msg, sizeof(msg)))
 		store_log_down(s, msg);
 	s->state = ST_DOWN;
 	s->ctx = NULL;
 	evtimer_del(s->connect_to);
+	seek_cancel(s->seek);
+	s->seek = NULL;
 	if (ctx != NULL) {
 		ctx->data = NULL; /* the disconnect callback sees this */
 		redisAsyncFree(ctx);
@@ -158,9 +176,9 @@ store_on_handshake(redisAsyncContext *ctx, void *r, void *priv)
 	evtimer_del(s->connect_to);
 	s->state = ST_UP;
 	s->replicas = s->hs.replicas;
-	if (rconn_went_up(&s->st, s->conf, msg, sizeof(msg)))
+	if (rconn_went_up(&s->st, s->conf, store_label(s), msg, sizeof(msg)))
 		log_info("%s", msg);
-	if (rconn_open_warning(&s->st, s->conf, msg, sizeof(msg)))
+	if (rconn_open_warning(&s->st, s->conf, s->master, msg, sizeof(msg)))
 		log_warnx("%s", msg);
 	store_on_beat(-1, 0, s); /* count this node in at once */
 }
@@ -241,17 +259,16 @@ store_on_connect_timeout(evutil_socket_t fd, short ev, void *arg)
 	store_drop(arg, "connect timeout");
 }
 
-/* store_connect - start a non-blocking connect and the handshake */
+/* store_connect_to - start a non-blocking connect to server and the
+ * handshake */
 static void
-store_connect(struct store *s)
+store_connect_to(struct store *s, const char *server)
 {
 	struct rconn_addr a;
 	redisAsyncContext *ctx;
-	struct timeval tv;
 	int i;
 
-	if (rconn_addr_parse(
-	        s->conf->redis.server, &a, s->why, sizeof(s->why)) == -1) {
+	if (rconn_addr_parse(server, &a, s->why, sizeof(s->why)) == -1) {
 		store_drop(s, s->why);
 		return;
 	}
@@ -267,7 +284,6 @@ store_connect(struct store *s)
 	}
 	s->ctx = ctx;
 	ctx->data = s;
-	s->state = ST_CONNECTING;
 	redisLibeventAttach(ctx, s->base);
 	redisAsyncSetConnectCallback(ctx, store_on_connect);
 	redisAsyncSetDisconnectCallback(ctx, store_on_disconnect);
@@ -275,10 +291,55 @@ store_connect(struct store *s)
 	for (i = 0; i < s->hs.n; i++)
 		redisAsyncCommandArgv(ctx, store_on_handshake, &s->hs.cmd[i],
 		    s->hs.cmd[i].argc, s->hs.cmd[i].argv, NULL);
-	tv = store_ms_tv(s->conf->redis.timeout_ms * 5 < 1000
-	        ? 1000
-	        : s->conf->redis.timeout_ms * 5);
+}
+
+/* store_on_seek - the sentinels named the master (or none did) */
+static void
+store_on_seek(void *arg, const char *server, int index, const char *why)
+{
+	struct store *s = arg;
+
+	s->seek = NULL;
+	if (server == NULL) {
+		str_lcpy(s->why, why, sizeof(s->why));
+		s->sentinel = index + 1;
+		store_drop(s, s->why);
+		return;
+	}
+	s->sentinel = index;
+	if (strcmp(s->master, server) != 0) {
+		if (s->master[0] != '\0')
+			s->gen++; /* a failover: blocks lost with it return */
+		log_info("redis: the sentinels name %s master %s (was %s)",
+		    server, s->conf->redis.master_name,
+		    s->master[0] ? s->master : "unknown");
+		str_lcpy(s->master, server, sizeof(s->master));
+	}
+	store_connect_to(s, server);
+}
+
+/* store_connect - find the server (the sentinels' master, or
+ * redis.server), connect, handshake; all within the connect timeout */
+static void
+store_connect(struct store *s)
+{
+	long long ms = s->conf->redis.timeout_ms * 5 < 1000
+	    ? 1000
+	    : s->conf->redis.timeout_ms * 5;
+	struct timeval tv;
+
+	s->state = ST_CONNECTING;
+	tv = store_ms_tv(
+	    ms + 2 * s->conf->redis.timeout_ms * s->conf->redis.nsentinels);
 	evtimer_add(s->connect_to, &tv);
+	if (s->conf->redis.nsentinels == 0) {
+		str_lcpy(s->master, s->conf->redis.server, sizeof(s->master));
+		store_connect_to(s, s->conf->redis.server);
+		return;
+	}
+	s->seek = seek_start(s->base, s->conf, s->sentinel, store_on_seek, s);
+	if (s->seek == NULL)
+		store_drop(s, "out of memory");
 }
 
 struct store *
@@ -323,6 +384,10 @@ store_reconf(struct store *s, const struct conf *c)
 		return;
 	log_info("redis: server settings changed, reconnecting");
 	evtimer_del(s->retry);
+	evtimer_del(s->connect_to);
+	seek_cancel(s->seek);
+	s->seek = NULL;
+	s->master[0] = '\0';
 	rconn_state_init(&s->st); /* the reconnect below logs "up" */
 	if (s->ctx != NULL) {
 		redisAsyncContext *ctx = s->ctx;
@@ -339,6 +404,7 @@ store_free(struct store *s)
 {
 	if (s == NULL)
 		return;
+	seek_cancel(s->seek);
 	if (s->ctx != NULL) {
 		redisAsyncContext *ctx = s->ctx;
 
@@ -397,8 +463,13 @@ store_failing(struct store *s, const char *why)
 {
 	char msg[RCONN_MSG_MAX];
 
-	if (rconn_failing(&s->st, why, s->conf->redis.server, clock_mono_ms(),
-	        msg, sizeof(msg)))
+	if (s->conf->redis.nsentinels > 0) {
+		/* maybe a master no more: ask the sentinels again */
+		store_drop(s, why);
+		return;
+	}
+	if (rconn_failing(
+	        &s->st, why, store_label(s), clock_mono_ms(), msg, sizeof(msg)))
 		store_log_down(s, msg);
 }
 
@@ -408,7 +479,7 @@ store_answered(struct store *s)
 	char msg[RCONN_MSG_MAX];
 
 	if (!s->st.up && s->state == ST_UP &&
-	    rconn_went_up(&s->st, s->conf, msg, sizeof(msg)))
+	    rconn_went_up(&s->st, s->conf, store_label(s), msg, sizeof(msg)))
 		log_info("%s", msg);
 }
 

@@ -190,9 +190,11 @@ state(void)
 		    &s, "Connection refused", "x", 2000, msg, sizeof(msg));
 	is_int(logged, 0, "20 more failures: not logged again");
 	is_int(s.delay_ms, RCONN_BACKOFF_MAX_MS, "the backoff is capped");
-	ok(rconn_went_up(&s, &c, msg, sizeof(msg)), "up is logged");
+	ok(rconn_went_up(&s, &c, c.redis.server, msg, sizeof(msg)),
+	    "up is logged");
 	is_str(msg, "redis: up (server=127.0.0.1:6379 db=0)", "once");
-	ok(!rconn_went_up(&s, &c, msg, sizeof(msg)), "not twice");
+	ok(!rconn_went_up(&s, &c, c.redis.server, msg, sizeof(msg)),
+	    "not twice");
 	is_int(s.delay_ms, RCONN_BACKOFF_MIN_MS, "the backoff starts over");
 	ok(rconn_went_down(&s, "timeout", "x", 3000, msg, sizeof(msg)),
 	    "down again after up: logged again");
@@ -207,17 +209,18 @@ open_warning(void)
 
 	rconn_state_init(&s);
 	strcpy(c.redis.server, "127.0.0.1:6379");
-	ok(rconn_open_warning(&s, &c, msg, sizeof(msg)) &&
+	ok(rconn_open_warning(&s, &c, c.redis.server, msg, sizeof(msg)) &&
 	        strstr(msg, "without a password") != NULL,
 	    "TCP without a password: warned");
-	ok(!rconn_open_warning(&s, &c, msg, sizeof(msg)), "once");
+	ok(!rconn_open_warning(&s, &c, c.redis.server, msg, sizeof(msg)),
+	    "once");
 	rconn_state_init(&s);
 	strcpy(c.redis.password, "secret");
-	ok(!rconn_open_warning(&s, &c, msg, sizeof(msg)),
+	ok(!rconn_open_warning(&s, &c, c.redis.server, msg, sizeof(msg)),
 	    "with a password: not");
 	c.redis.password[0] = '\0';
 	strcpy(c.redis.server, "unix:/run/redis/redis.sock");
-	ok(!rconn_open_warning(&s, &c, msg, sizeof(msg)),
+	ok(!rconn_open_warning(&s, &c, c.redis.server, msg, sizeof(msg)),
 	    "a unix socket (its mode guards it): not");
 }
 
