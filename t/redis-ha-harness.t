@@ -5,7 +5,8 @@
 # killed master comes back as a replica; a Redis Cluster with passwords
 # and replicas moves one slot by hand (ASK while it is half migrated),
 # reshards, loses a master to kill -9 (its replica takes over, keys stay
-# readable) and takes it back as a replica. Timings are noted (prove -v).
+# readable) and takes it back as a replica; a master without replica
+# takes the cluster down until it returns. Timings are noted (prove -v).
 use strict;
 use warnings;
 use FindBin;
@@ -24,7 +25,7 @@ sub timed {
     my ($what, $code) = @_;
     my $t0 = time;
     my @r = $code->();
-    note(sprintf '%-28s %.2f s', $what, time - $t0);
+    note(sprintf '%-34s %5.2f s', $what, time - $t0);
     return wantarray ? @r : $r[0];
 }
 my $loop = qr/^127\.0\.0\.1:\d+$/;
@@ -189,4 +190,19 @@ timed('cluster restart_node', sub { $c->restart_node($victim) });
 is($c->role($victim), 'slave', 'restart_node: the old master comes back as a replica');
 ok((grep { $_->{addr} eq $victim && $_->{master} eq $c->id($rep) } $c->nodes),
     'of its promoted replica');
+$c->stop;
+like($c->cli($rep, 'PING'), qr/Could not connect/, 'stop: the cluster is gone');
+
+my $bare = timed('cluster create 3, no replicas', sub { redis_cluster(masters => 3) });
+is($bare->cli_c('SET', 'k1', 'bare'), 'OK', 'a cluster without password or replicas');
+my $lone = $bare->slot_owner($bare->keyslot('k1'));
+my $none = timed('cluster kill_master, no replica', sub { $bare->kill_master($lone) });
+is($none, undef, 'kill_master of a master without replica: none promoted');
+like($bare->cli_c('GET', 'k1'), qr/^CLUSTERDOWN/, 'the cluster is down');
+my @left = $bare->masters;
+is(scalar @left, 2, 'two masters left');
+timed('cluster restart_node, own slots', sub { $bare->restart_node($lone) });
+is($bare->role($lone), 'master', 'restart_node: it comes back a master');
+is($bare->slot_owner($bare->keyslot('k1')), $lone, 'of its slots');
+is($bare->cli_c('GET', 'k1'), '', 'the cluster serves again (the key is lost: no persistence)');
 done_testing();

@@ -5,18 +5,27 @@
 # optionally one replica each). Every process is started by FG::spawn, so
 # FG's END block kills it even when the test dies. Timings are shortened
 # for tests: down-after and node timeout 1 s, Sentinel's internal periods
-# through SENTINEL DEBUG (Redis 7.0). Replies come from redis-cli, chomped,
-# its stderr included (as FG::redis, plus errors: "ASK 866 127.0.0.1:p").
+# through SENTINEL DEBUG (Redis 7.0). Each server runs from a redis.conf
+# in its own dir (Sentinel's CONFIG REWRITE works as in production).
+# Replies are redis-cli's output chomped, as FG::redis has them, with its
+# stderr ("Could not connect ..."); an error reply is its text ("ASK 866
+# 127.0.0.1:port", "NOAUTH ..."). Passwords: no quotes or spaces. A wait
+# that times out dies with what it saw last.
 #
-#   my $g = sentinel_group(password => 'pw');
-#   $g->cli($g->master_addr, 'SET', 'k', 'v');
-#   my $new = $g->failover;        # or $g->kill_master; $g->restart_old_master
-#   $g->sentinel_addrs;            # "127.0.0.1:port", ...
+#   my $g = sentinel_group(password => 'pw', sentinel_password => 'spw');
+#   $g->cli($g->master_addr, 'SET', 'k', 'v');   # servers or sentinels
+#   my $new = $g->failover;          # the old master replicates it
+#   my $promoted = $g->kill_master;  # kill -9; the replica took over
+#   $g->restart_old_master;          # back on its port, made a replica
+#   $g->sentinel_addrs;              # "127.0.0.1:port", ...
 #
-#   my $c = redis_cluster(masters => 3, replicas => 1);
-#   $c->cli_c('SET', 'k', 'v');    $c->slot_owner($c->keyslot('k'));
-#   $c->move_slot($slot, $to, migrated => sub { ... ASK now ... });
-#   $c->reshard(100, $from, $to);  $c->kill_master($c->slot_owner($slot));
+#   my $c = redis_cluster(masters => 3, replicas => 1, password => 'pw');
+#   $c->cli_c('SET', 'k', 'v');      # follows MOVED and ASK
+#   my $slot = $c->keyslot('k');     my $from = $c->slot_owner($slot);
+#   $c->move_slot($slot, $to, migrating => sub { ... }, migrated => sub { ... });
+#   $c->reshard(100, $from, $to);    $c->call('DBSIZE');  # { addr => reply }
+#   my $rep = $c->kill_master($from);  $c->restart_node($from);
+#   $c->seeds;  $c->masters;  $c->cli($addr, 'CLUSTER', 'NODES');
 package FGRedisHA;
 use strict;
 use warnings;
@@ -86,8 +95,7 @@ sub write_file {
     close $fh or die "$path: $!";
 }
 
-# node_conf(NODE): the redis.conf of a node; it is started from it, so
-# Sentinel's CONFIG REWRITE works as in production
+# node_conf(NODE, PASSWORD, LINE...): the redis.conf of a node
 sub node_conf {
     my ($n, $pw, @extra) = @_;
     return join '', map { "$_\n" } "port $n->{port}", "bind $host",
@@ -137,7 +145,8 @@ sub need {
 sub sentinel_group {
     my (%o) = @_;
     my $self = bless { name => $o{name} // 'fgmaster', pw => $o{password},
-        spw => $o{sentinel_password}, nodes => [], sentinels => [] },
+        spw => $o{sentinel_password}, fto => $o{failover_timeout} // 5000,
+        nodes => [], sentinels => [] },
         'FGRedisHA::Sentinel';
     my $dir = tmpdir();
     my ($mport, $rport) = (port(), port());
@@ -178,7 +187,7 @@ sub sentinel_group {
             "bind $host", "dir $s->{dir}",
             "sentinel monitor $name $host $mport " . ($o{quorum} // 2),
             "sentinel down-after-milliseconds $name " . ($o{down_after} // 1000),
-            "sentinel failover-timeout $name " . ($o{failover_timeout} // 5000),
+            "sentinel failover-timeout $name $self->{fto}",
             defined $self->{pw} ? "sentinel auth-pass $name \"$self->{pw}\"" : (),
             defined $spw ? ("requirepass \"$spw\"", "sentinel sentinel-pass \"$spw\"") : ());
         FG::spawn($s->{name}, 'redis-sentinel', $s->{conf});
@@ -300,8 +309,12 @@ sub promoted {
 sub failover {
     my ($self) = @_;
     my $old = $self->master_addr;
-    my $ok = $self->cli(($self->sentinel_addrs)[0], 'SENTINEL', 'FAILOVER', $self->{name});
-    $ok eq 'OK' or die "SENTINEL FAILOVER: $ok";
+    my $ok;
+    FGRedisHA::need(10, 'SENTINEL FAILOVER accepted', sub {
+        $ok = $self->cli(($self->sentinel_addrs)[0], 'SENTINEL', 'FAILOVER', $self->{name});
+        die "SENTINEL FAILOVER: $ok\n" unless $ok =~ /^(OK|NOGOODSLAVE|INPROG)/;
+        return $ok eq 'OK';    # no good replica yet, a failover running: again
+    }, \$ok);
     my $new = $self->promoted($old, 15);
     my $why;
     FGRedisHA::need(15, "old master $old replicates $new",
@@ -318,12 +331,15 @@ sub kill_master {
     FG::reap($n->{name}, 'KILL');
     $n->{up} = 0;
     $self->{killed} = $n;
-    return $self->promoted($old, 20);
+    # a failover without enough votes is tried again after 2x
+    # failover-timeout
+    return $self->promoted($old, 10 + 2 * $self->{fto} / 1000);
 }
 
 # restart_old_master(): the master kill_master killed starts again on its
 # port, conf and data dir, a master as it was; returns its address once the
-# sentinels made it a replica of the current master, link up
+# sentinels made it a replica of the current master, link up, and every
+# sentinel lists it as a good replica
 sub restart_old_master {
     my ($self) = @_;
     my $n = delete $self->{killed} or die "no master was killed";
@@ -332,6 +348,14 @@ sub restart_old_master {
     my $why;
     FGRedisHA::need(20, "sentinels make $n->{addr} a replica of $m",
         sub { $self->linked($n->{addr}, $m, \$why) }, \$why);
+    FGRedisHA::need(10, "sentinels list $n->{addr} as a good replica", sub {
+        for my $s ($self->sentinel_addrs) {
+            my ($r) = grep { "$_->{ip}:$_->{port}" eq $n->{addr} } $self->replicas($s);
+            $why = "$s: " . ($r ? "$r->{flags}, link $r->{'master-link-status'}" : 'not listed');
+            return 0 unless $r && $r->{flags} eq 'slave' && $r->{'master-link-status'} eq 'ok';
+        }
+        return 1;
+    }, \$why);
     return $n->{addr};
 }
 
@@ -346,10 +370,12 @@ package FGRedisHA;
 
 # ---------------------------------------------------------------- Cluster
 
-# redis_cluster(%o): masters (3), replicas (0 or 1 per master),
-# node_timeout (ms, 1000), password (requirepass and masterauth; MIGRATE
-# AUTH). Returns when every node says cluster_state:ok, all 16384 slots
-# assigned and ok, every node known, every replica's link up.
+# redis_cluster(%o): masters (3), replicas (per master, 0), node_timeout
+# (ms, 1000), password (requirepass and masterauth; MIGRATE AUTH), made by
+# redis-cli --cluster create. Returns when it settled: every node says
+# cluster_state:ok with all 16384 slots ok and knows every node, all agree
+# on who serves which slots and who replicates whom, every replica's link
+# is up.
 sub redis_cluster {
     my (%o) = @_;
     my $self = bless { pw => $o{password}, nodes => [],
@@ -386,6 +412,7 @@ use strict;
 use warnings;
 use FG;
 
+# cli(ADDR, CMD...): redis-cli against one node (no redirects followed)
 sub cli {
     my ($self, $addr, @cmd) = @_;
     return FGRedisHA::rcli($self->{pw}, [], $addr, @cmd);
