@@ -55,8 +55,8 @@ int cslot_cmd_slot(int argc, const char *const *argv, const size_t *argvlen);
 /* cslot_map_parse - m from a CLUSTER SLOTS reply got from reached_host
  * (which a master listed with a NULL or "" endpoint is reached on; NULL:
  * such a master is refused). Only the master of each range is kept; a
- * master listed as "?" (announced by a name it was not given) leaves its
- * range unowned. Returns 0, or -1 with why, m then emptied (parse into a
+ * master listed as "?" (set to be reached by a hostname it was never
+ * given) leaves its range unowned. Returns 0, or -1 with why, m then emptied (parse into a
  * spare map to keep the old one) */
 int cslot_map_parse(struct cslot_map *m, const redisReply *slots,
     const char *reached_host, char *why, size_t whysize)
