@@ -91,7 +91,8 @@ $(O)/t/bench/%: t/bench/%.c $(LIB)
 
 bench-tools: $(BENCH_BIN)
 
-# tools the tests drive (t/tools): limitctl runs the limiter by hand
+# tools the tests drive (t/tools): limitctl runs the limiter by hand,
+# cslotctl the cluster routing against real Redis nodes
 $(O)/t/tools/%: t/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)

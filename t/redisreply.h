@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * redisreply - Redis replies made by hand for unit tests (a reply is
- * input too): integers, strings (NULL: nil), arrays; rfree frees one
- * made here. Header-only, like tap.h.
+ * input too): integers, strings (NULL: nil), errors, arrays; rfree
+ * frees one made here. Header-only, like tap.h.
  */
 #ifndef FG_T_REDISREPLY_H
 #define FG_T_REDISREPLY_H
@@ -32,6 +32,16 @@ rstr(const char *s)
 	r->type = s != NULL ? REDIS_REPLY_STRING : REDIS_REPLY_NIL;
 	r->str = (char *)s;
 	r->len = s != NULL ? strlen(s) : 0;
+	return r;
+}
+
+/* rerr - an error reply (borrowing s): its text, without the '-' */
+static __attribute__((unused)) redisReply *
+rerr(const char *s)
+{
+	redisReply *r = rstr(s);
+
+	r->type = REDIS_REPLY_ERROR;
 	return r;
 }
 

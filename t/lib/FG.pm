@@ -11,7 +11,7 @@ use POSIX qw(:sys_wait_h);
 use Time::HiRes qw(sleep time);
 use Exporter 'import';
 our @EXPORT = qw(tmpdir start_redis stop_redis start_policyd stop_policyd start_milter stop_milter
-    write_conf policy_client ask redis wait_until free_port rcpt_req
+    write_conf policy_client ask redis redis_at wait_until free_port rcpt_req
     log_since log_size proc_status milter_helper as_user ask_as fd_limit);
 
 my $build = $ENV{FG_BUILD} // 'build';
@@ -89,9 +89,15 @@ sub start_redis {
 sub stop_redis { reap('redis', 'KILL') }
 
 # redis(ARGS...): one command through redis-cli, output chomped
-sub redis {
-    my @args = @_;
-    open my $fh, '-|', 'redis-cli', '-s', redis_sock(), @args
+sub redis { redis_at(redis_sock(), @_) }
+
+# redis_at(WHERE, ARGS...): the same to another server: the path of its
+# unix socket, or its port on 127.0.0.1
+sub redis_at {
+    my ($where, @args) = @_;
+    my @to = $where =~ m{^/} ? ('-s', $where)
+        : ('-h', '127.0.0.1', '-p', $where);
+    open my $fh, '-|', 'redis-cli', @to, @args
         or die "redis-cli: $!";
     local $/;
     my $out = <$fh> // '';
