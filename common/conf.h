@@ -31,6 +31,7 @@
 #define CONF_FILE_MAX      (1024 * 1024) /* bytes of a config file */
 #define CONF_KEYS_MAX      8
 #define CONF_SENTINELS_MAX 8
+#define CONF_CLUSTER_MAX   16
 
 /* what the milter does with a message (on_limit, on_block, ...) */
 enum conf_mact {
@@ -84,6 +85,8 @@ struct conf {
 		char sentinels[CONF_SENTINELS_MAX][CONF_PATH_MAX];
 		int nsentinels; /* > 0: the master is found through them */
 		char master_name[CONF_NAME_MAX];
+		char cluster[CONF_CLUSTER_MAX][CONF_PATH_MAX];
+		int ncluster; /* > 0: a Redis Cluster, these its seeds */
 		char sentinel_password[CONF_NAME_MAX * 2];
 		char user[CONF_NAME_MAX]; /* ACL user; "" the default one */
 		char password[CONF_NAME_MAX * 2];

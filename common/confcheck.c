@@ -243,7 +243,8 @@ confcheck_policyd(cfg_t *cfg, cfg_opt_t *opt)
 }
 
 /* confcheck_redis - the redis section as a whole: an ACL user needs its
- * password, sentinels the name of the master they watch */
+ * password, sentinels the name of the master they watch; sentinels or a
+ * cluster, not both */
 int
 confcheck_redis(cfg_t *cfg, cfg_opt_t *opt)
 {
@@ -255,6 +256,16 @@ confcheck_redis(cfg_t *cfg, cfg_opt_t *opt)
 	(void)cfg;
 	if (user != NULL && user[0] != '\0' && (pw == NULL || pw[0] == '\0')) {
 		cfg_error(sec, "user: needs a password (Redis ACL AUTH)");
+		return -1;
+	}
+	if (cfg_size(sec, "sentinels") > 0 && cfg_size(sec, "cluster") > 0) {
+		cfg_error(sec,
+		    "sentinels and cluster: one or the other (a "
+		    "cluster fails over by itself)");
+		return -1;
+	}
+	if (cfg_size(sec, "cluster") > 0 && cfg_getint(sec, "db") != 0) {
+		cfg_error(sec, "db: a cluster has only db 0");
 		return -1;
 	}
 	if (cfg_size(sec, "sentinels") > 0 &&

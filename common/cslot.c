@@ -169,6 +169,7 @@ cslot_map_add(struct cslot_map *m, const struct cslot_node *n)
 	if (m->nnodes >= CSLOT_NODES_MAX)
 		return -1;
 	m->node[m->nnodes] = *n;
+	m->replicas[m->nnodes] = 0;
 	return m->nnodes++;
 }
 
@@ -194,7 +195,8 @@ cslot_map_range(struct cslot_map *m, const redisReply *e, size_t i,
 	struct cslot_node n;
 	long long start, end, port;
 	size_t hlen;
-	int idx, s;
+	int idx, s, nrep;
+	bool fresh;
 
 	if (e == NULL || e->type != REDIS_REPLY_ARRAY || e->elements < 3 ||
 	    e->element == NULL)
@@ -208,6 +210,7 @@ cslot_map_range(struct cslot_map *m, const redisReply *e, size_t i,
 		return cslot_why(why, whysize,
 		    "CLUSTER SLOTS: entry %zu: no range within 0..%d", i,
 		    CSLOT_NSLOTS - 1);
+	nrep = e->elements - 3 > 1000 ? 1000 : (int)(e->elements - 3);
 	if ((e = e->element[2]) == NULL || e->type != REDIS_REPLY_ARRAY ||
 	    e->elements < 2 || e->element == NULL ||
 	    (h = e->element[0]) == NULL ||
@@ -230,9 +233,13 @@ cslot_map_range(struct cslot_map *m, const redisReply *e, size_t i,
 		             : "CLUSTER SLOTS: entry %zu: its master is on the "
 		               "host asked, which is unknown or malformed",
 		    i);
+	fresh = cslot_map_find(m, n.host, n.port) == -1;
 	if ((idx = cslot_map_add(m, &n)) == -1)
 		return cslot_why(why, whysize,
 		    "CLUSTER SLOTS: more than %d masters", CSLOT_NODES_MAX);
+	/* a master's replicas: the fewest any of its ranges lists */
+	if (fresh || nrep < m->replicas[idx])
+		m->replicas[idx] = nrep;
 	for (s = (int)start; s <= (int)end; s++) {
 		if (m->owner[s] != -1)
 			return cslot_why(why, whysize,

@@ -34,7 +34,8 @@ struct cslot_node {
 struct cslot_map {
 	int nnodes;
 	struct cslot_node node[CSLOT_NODES_MAX];
-	int16_t owner[CSLOT_NSLOTS]; /* an index into node, -1: none known */
+	int replicas[CSLOT_NODES_MAX]; /* of each node, as listed */
+	int16_t owner[CSLOT_NSLOTS];   /* an index into node, -1: none known */
 };
 
 enum cslot_redirect { CSLOT_NONE, CSLOT_MOVED, CSLOT_ASK };

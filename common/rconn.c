@@ -74,12 +74,18 @@ rconn_ident(const struct conf *c, char *buf, size_t size)
 	for (i = 0; i < c->redis.nsentinels && n < size; i++)
 		n += (size_t)snprintf(
 		    buf + n, size - n, "\n%s", c->redis.sentinels[i]);
+	for (i = 0; i < c->redis.ncluster && n < size; i++)
+		n += (size_t)snprintf(
+		    buf + n, size - n, "\nc%s", c->redis.cluster[i]);
 }
 
 const char *
 rconn_where(const struct conf *c, char *buf, size_t size)
 {
-	if (c->redis.nsentinels == 0)
+	if (c->redis.ncluster > 0)
+		snprintf(buf, size, "a cluster of %d seeds, %s first",
+		    c->redis.ncluster, c->redis.cluster[0]);
+	else if (c->redis.nsentinels == 0)
 		snprintf(buf, size, "%s", c->redis.server);
 	else
 		snprintf(buf, size, "master %s of %d sentinels",
@@ -103,7 +109,8 @@ rconn_handshake_init(struct rconn_handshake *h, const struct conf *c)
 		    RCONN_SELECT, 2, {"SELECT", h->db, NULL}};
 	}
 	h->cmd[h->n++] = (struct rconn_cmd){RCONN_TIME, 1, {"TIME"}};
-	h->cmd[h->n++] = (struct rconn_cmd){RCONN_ROLE, 1, {"ROLE"}};
+	if (c->redis.ncluster == 0) /* a cluster's map lists replicas */
+		h->cmd[h->n++] = (struct rconn_cmd){RCONN_ROLE, 1, {"ROLE"}};
 	h->cmd[h->n++] = (struct rconn_cmd){RCONN_PING, 1, {"PING"}};
 }
 

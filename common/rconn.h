@@ -65,7 +65,8 @@ struct rconn_state {
 int rconn_addr_parse(const char *server, struct rconn_addr *a, char *why,
     size_t whysize) __attribute__((warn_unused_result));
 #define RCONN_IDENT_MAX                                                        \
-	(CONF_PATH_MAX * (2 + CONF_SENTINELS_MAX) + CONF_NAME_MAX * 8 + 64)
+	(CONF_PATH_MAX * (2 + CONF_SENTINELS_MAX + CONF_CLUSTER_MAX) +         \
+	    CONF_NAME_MAX * 8 + 64)
 
 /* rconn_ident - what names c's connection (server, user, password, db):
  * a reload that changes it reconnects */

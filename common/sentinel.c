@@ -11,6 +11,7 @@
 
 #include "rconn.h"
 #include "resp.h"
+#include "sconn.h"
 #include "sentinel.h"
 
 void
@@ -72,24 +73,13 @@ static int
 sentinel_ask_one(const struct conf *c, const char *s, char *server, size_t size,
     char *why, size_t whysize)
 {
-	struct timeval tv = {
-	    c->redis.timeout_ms / 1000, (c->redis.timeout_ms % 1000) * 1000};
 	struct sentinel_ask a;
-	struct rconn_addr addr;
 	redisContext *rc;
 	redisReply *r;
 	int i, rv = 0;
 
-	if (rconn_addr_parse(s, &addr, why, whysize) == -1)
+	if ((rc = sconn_open(s, c->redis.timeout_ms, why, whysize)) == NULL)
 		return -1;
-	rc = addr.is_unix ? redisConnectUnixWithTimeout(addr.host, tv)
-	                  : redisConnectWithTimeout(addr.host, addr.port, tv);
-	if (rc == NULL || rc->err != 0 || redisSetTimeout(rc, tv) != REDIS_OK) {
-		snprintf(why, whysize, "%.100s",
-		    rc != NULL ? rc->errstr : "out of memory");
-		redisFree(rc);
-		return -1;
-	}
 	sentinel_ask_init(&a, c);
 	for (i = 0; i < a.n && rv == 0; i++) {
 		r = redisCommandArgv(rc, a.argc[i], a.argv[i], NULL);

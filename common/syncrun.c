@@ -28,7 +28,7 @@ syncrun_note(char *err, size_t size, const char *what, const redisReply *r)
 
 /* syncrun_append - queue the commands laid out now; 0 or -1 */
 static int
-syncrun_append(redisContext *rc, const struct limiter *l)
+syncrun_append(struct sconn *sc, const struct limiter *l)
 {
 	const char *const *argv;
 	const size_t *len;
@@ -36,8 +36,7 @@ syncrun_append(redisContext *rc, const struct limiter *l)
 
 	for (i = 0; i < limiter_ncmd(l); i++) {
 		limiter_cmd(l, i, &argc, &argv, &len);
-		if (redisAppendCommandArgv(
-		        rc, argc, (const char **)argv, len) != REDIS_OK)
+		if (sconn_append(sc, argc, argv, len) == -1)
 			return -1;
 	}
 	return 0;
@@ -45,12 +44,12 @@ syncrun_append(redisContext *rc, const struct limiter *l)
 
 /* syncrun_drain - read n replies, errors noted; 0 or -1 */
 static int
-syncrun_drain(redisContext *rc, int n, char *err, size_t errsize)
+syncrun_drain(struct sconn *sc, int n, char *err, size_t errsize)
 {
 	redisReply *r;
 
 	while (n-- > 0) {
-		if (redisGetReply(rc, (void **)&r) != REDIS_OK)
+		if (sconn_get(sc, &r) == -1)
 			return -1;
 		if (r->type == REDIS_REPLY_ERROR)
 			syncrun_note(err, errsize, "follow-up failed", r);
@@ -61,17 +60,17 @@ syncrun_drain(redisContext *rc, int n, char *err, size_t errsize)
 
 int
 syncrun_limiter(
-    redisContext *rc, const struct limiter *l, char *err, size_t errsize)
+    struct sconn *sc, const struct limiter *l, char *err, size_t errsize)
 {
-	if (syncrun_append(rc, l) == -1)
+	if (syncrun_append(sc, l) == -1)
 		return -1;
-	return syncrun_drain(rc, limiter_ncmd(l), err, errsize);
+	return syncrun_drain(sc, limiter_ncmd(l), err, errsize);
 }
 
 /* syncrun_follow - the follow-ups' replies, subject by subject, in the
  * order they were sent; 0 or -1 */
 static int
-syncrun_follow(struct verdict *v, const bool *settled, redisContext *rc,
+syncrun_follow(struct verdict *v, const bool *settled, struct sconn *sc,
     struct local *local, char *err, size_t errsize)
 {
 	redisReply *r;
@@ -81,7 +80,7 @@ syncrun_follow(struct verdict *v, const bool *settled, redisContext *rc,
 		if (!settled[i])
 			continue;
 		for (j = 0; j < limiter_ncmd(v->sub[i].lim); j++) {
-			if (redisGetReply(rc, (void **)&r) != REDIS_OK)
+			if (sconn_get(sc, &r) == -1)
 				return -1;
 			if (verdict_follow(v, i, j, r) == -1)
 				syncrun_note(
@@ -94,7 +93,7 @@ syncrun_follow(struct verdict *v, const bool *settled, redisContext *rc,
 }
 
 int
-syncrun_verdict(struct verdict *v, redisContext *rc, struct local *local,
+syncrun_verdict(struct verdict *v, struct sconn *sc, struct local *local,
     bool *failing, char *err, size_t errsize)
 {
 	struct limiter *lim[VERDICT_SUBJECTS] = {NULL};
@@ -107,13 +106,13 @@ syncrun_verdict(struct verdict *v, redisContext *rc, struct local *local,
 	*failing = false;
 	for (i = 0; i < v->n; i++)
 		if ((lim[i] = verdict_limiter(v, i)) != NULL &&
-		    syncrun_append(rc, lim[i]) == -1)
+		    syncrun_append(sc, lim[i]) == -1)
 			goto failed;
 	for (i = 0; i < v->n; i++) {
 		if (lim[i] == NULL)
 			continue;
 		for (j = 0, bad = false; j < limiter_ncmd(lim[i]); j++) {
-			if (redisGetReply(rc, (void **)&r) != REDIS_OK)
+			if (sconn_get(sc, &r) == -1)
 				goto failed;
 			if (!bad && limiter_take(lim[i], j, r) == -1) {
 				*failing |= rconn_reply_failing(r);
@@ -126,7 +125,7 @@ syncrun_verdict(struct verdict *v, redisContext *rc, struct local *local,
 		}
 		if (bad || verdict_settle(v, i, local, clock_mono_ms()) == -1)
 			lim[i] = NULL; /* its fallback below */
-		else if (syncrun_append(rc, lim[i]) == -1)
+		else if (syncrun_append(sc, lim[i]) == -1)
 			goto failed;
 		else
 			nfollow += limiter_ncmd(lim[i]);
@@ -135,7 +134,7 @@ syncrun_verdict(struct verdict *v, redisContext *rc, struct local *local,
 	for (i = 0; i < v->n; i++)
 		if (!settled[i])
 			verdict_fallback(v, i, local, clock_mono_ms());
-	return nfollow > 0 ? syncrun_follow(v, settled, rc, local, err, errsize)
+	return nfollow > 0 ? syncrun_follow(v, settled, sc, local, err, errsize)
 	                   : 0;
 
 failed:
@@ -147,15 +146,15 @@ failed:
 
 int
 syncrun_refunds(struct verdict *v, const struct verdict_decision *d,
-    redisContext *rc, char *err, size_t errsize)
+    struct sconn *sc, char *err, size_t errsize)
 {
 	int i, n = 0;
 
 	for (i = 0; i < v->n; i++)
 		if (verdict_refund(v, d, i)) {
-			if (syncrun_append(rc, v->sub[i].lim) == -1)
+			if (syncrun_append(sc, v->sub[i].lim) == -1)
 				return -1;
 			n += limiter_ncmd(v->sub[i].lim);
 		}
-	return syncrun_drain(rc, n, err, errsize);
+	return syncrun_drain(sc, n, err, errsize);
 }

@@ -119,14 +119,15 @@ account_subjects(struct verdict *v, const struct origin *o)
 
 /* account_trace - XADD and ZINCRBY in one round trip; failures only logged */
 static void
-account_trace(redisContext *rc, const struct conf *c, const struct origin *o,
+account_trace(struct sconn *sc, const struct conf *c, const struct origin *o,
     const char *user, const struct account_verdict *v)
 {
 	const struct proc_info *p = o->have_proc ? &o->proc : NULL;
 	static const char *const act[] = {
 	    "accept", "hold", "tempfail", "reject"};
-	const char *argv[TRACE_ARGS];
-	char key[LIMITER_KEY_MAX], maxlen[24], uid[24], pid[24], n[24], sz[24];
+	const char *argv[TRACE_ARGS], *zinc[4], *exp[3];
+	char key[LIMITER_KEY_MAX], skey[LIMITER_KEY_MAX], maxlen[24], uid[24],
+	    pid[24], n[24], sz[24];
 	redisReply *r;
 	int argc = 0, sent = 0;
 
@@ -169,22 +170,28 @@ account_trace(redisContext *rc, const struct conf *c, const struct origin *o,
 		F("size", sz);
 		F("action", act[v->act]);
 		F("rule", v->rule);
-		if (redisAppendCommandArgv(rc, argc, argv, NULL) == REDIS_OK)
+		if (sconn_append(sc, argc, argv, NULL) == 0)
 			sent++;
 	}
 #undef F
+	/* their arguments live until the replies are in (sconn_append) */
 	if (user[0] != '\0' &&
-	    subject_key(key, sizeof(key), c->redis.prefix, SUBJECT_UID, user,
+	    subject_key(skey, sizeof(skey), c->redis.prefix, SUBJECT_UID, user,
 	        KEYS_SCRIPTS) == 0) {
-		if (redisAppendCommand(rc, "ZINCRBY %s 1 %s", key,
-		        origin_label(o)) == REDIS_OK)
+		zinc[0] = "ZINCRBY";
+		zinc[1] = skey;
+		zinc[2] = "1";
+		zinc[3] = origin_label(o);
+		exp[0] = "EXPIRE";
+		exp[1] = skey;
+		exp[2] = SCRIPTS_TTL;
+		if (sconn_append(sc, 4, zinc, NULL) == 0)
 			sent++;
-		if (redisAppendCommand(rc, "EXPIRE %s %s", key, SCRIPTS_TTL) ==
-		    REDIS_OK)
+		if (sconn_append(sc, 3, exp, NULL) == 0)
 			sent++;
 	}
 	while (sent-- > 0) {
-		if (redisGetReply(rc, (void **)&r) != REDIS_OK)
+		if (sconn_get(sc, &r) == -1)
 			return;
 		if (r->type == REDIS_REPLY_ERROR)
 			log_warnx_every(
@@ -216,7 +223,7 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 		for (i = 0; i < v.n; i++)
 			verdict_fallback(&v, i, a->local, clock_mono_ms());
 	else if (syncrun_verdict(
-	             &v, pc->c, a->local, &failing, err, sizeof(err)) == -1) {
+	             &v, pc->sc, a->local, &failing, err, sizeof(err)) == -1) {
 		pool_put(a->pool, pc, false);
 		pc = NULL;
 	} else if (failing)
@@ -249,7 +256,7 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 		av->act = CONF_MACT_ACCEPT;
 	}
 	if (pc != NULL &&
-	    syncrun_refunds(&v, &d, pc->c, err, sizeof(err)) == -1) {
+	    syncrun_refunds(&v, &d, pc->sc, err, sizeof(err)) == -1) {
 		pool_put(a->pool, pc, false);
 		pc = NULL;
 	}
@@ -257,8 +264,8 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 		for (i = 0, uid = ""; i < v.n; i++)
 			if (v.sub[i].req.type == SUBJECT_UID)
 				uid = v.sub[i].req.value;
-		account_trace(pc->c, c, o, uid, av);
-		pool_put(a->pool, pc, pc->c->err == 0);
+		account_trace(pc->sc, c, o, uid, av);
+		pool_put(a->pool, pc, sconn_ok(pc->sc));
 	}
 	verdict_free(&v);
 }

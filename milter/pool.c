@@ -20,6 +20,7 @@
 #include "log.h"
 #include "pool.h"
 #include "rconn.h"
+#include "sconn.h"
 #include "sentinel.h"
 #include "str.h"
 
@@ -62,8 +63,7 @@ pool_conn_free(struct pool_conn *pc)
 {
 	if (pc == NULL)
 		return;
-	if (pc->c != NULL)
-		redisFree(pc->c);
+	sconn_free(pc->sc);
 	free(pc);
 }
 
@@ -107,71 +107,19 @@ pool_down(struct pool *p, const char *why)
 
 /* pool_clock - Redis' clock for the limiter (TIME); 0, or -1 with why */
 static int
-pool_clock(redisContext *c, char *why, size_t size)
+pool_clock(struct sconn *sc, char *why, size_t size)
 {
-	redisReply *r = redisCommand(c, "TIME");
+	static const char *const time[] = {"TIME"};
+	redisReply *r = sconn_command(sc, 1, time, NULL);
 	int rc = clock_learn(r);
 
 	if (rc == -1)
 		snprintf(why, size, "TIME: %.100s",
 		    r != NULL && r->type == REDIS_REPLY_ERROR ? r->str
 		        : r != NULL                           ? "bad reply"
-		                                              : c->errstr);
+		                                              : sconn_why(sc));
 	freeReplyObject(r);
 	return rc;
-}
-
-/* pool_handshake - AUTH, SELECT, TIME, PING (common/rconn.h); 0, or -1
- * with why */
-static int
-pool_handshake(redisContext *c, const struct conf *cf, int *replicas, char *why,
-    size_t size)
-{
-	struct rconn_handshake h;
-	redisReply *r;
-	int i, rc = 0;
-
-	rconn_handshake_init(&h, cf);
-	for (i = 0; i < h.n && rc == 0; i++) {
-		r = redisCommandArgv(c, h.cmd[i].argc, h.cmd[i].argv, NULL);
-		if (r == NULL) {
-			snprintf(why, size, "%s: %.100s", h.cmd[i].argv[0],
-			    c->errstr);
-			return -1;
-		}
-		rc = rconn_handshake_reply(&h, &h.cmd[i], r, why, size);
-		freeReplyObject(r);
-	}
-	*replicas = h.replicas;
-	return rc;
-}
-
-/* pool_dial - a new connected context to server, or NULL with why */
-static redisContext *
-pool_dial(const struct conf *cf, const char *server, int *replicas, char *why,
-    size_t size)
-{
-	struct timeval tv = {
-	    cf->redis.timeout_ms / 1000, (cf->redis.timeout_ms % 1000) * 1000};
-	struct rconn_addr a;
-	redisContext *c;
-
-	if (rconn_addr_parse(server, &a, why, size) == -1)
-		return NULL;
-	c = a.is_unix ? redisConnectUnixWithTimeout(a.host, tv)
-	              : redisConnectWithTimeout(a.host, a.port, tv);
-	if (c == NULL) {
-		snprintf(why, size, "out of memory");
-		return NULL;
-	}
-	if (c->err != 0 || redisSetTimeout(c, tv) != REDIS_OK ||
-	    pool_handshake(c, cf, replicas, why, size) == -1) {
-		if (c->err != 0)
-			snprintf(why, size, "%s", c->errstr);
-		redisFree(c);
-		return NULL;
-	}
-	return c;
 }
 
 /* pool_master - the server to dial: redis.server, or the master the
@@ -183,7 +131,7 @@ pool_master(struct pool *p, const struct conf *cf, char *server, size_t size,
 {
 	int i;
 
-	if (cf->redis.nsentinels == 0) {
+	if (cf->redis.nsentinels == 0) { /* a cluster's seeds: sconn */
 		str_lcpy(server, cf->redis.server, size);
 		return 0;
 	}
@@ -221,7 +169,7 @@ pool_get(struct pool *p, const struct conf *cf)
 	char why[256], msg[RCONN_MSG_MAX], ident[RCONN_IDENT_MAX];
 	char server[CONF_PATH_MAX];
 	unsigned int gen;
-	int i, replicas = 0;
+	int i, seed = 0;
 
 	rconn_ident(cf, ident, sizeof(ident));
 	pthread_mutex_lock(&p->mu);
@@ -249,7 +197,7 @@ pool_get(struct pool *p, const struct conf *cf)
 	pthread_mutex_unlock(&p->mu);
 	if (pc != NULL) {
 		/* the clock, anew once a minute; a failure shows in the query */
-		if (clock_stale() && pool_clock(pc->c, why, sizeof(why)) == -1)
+		if (clock_stale() && pool_clock(pc->sc, why, sizeof(why)) == -1)
 			log_warnx("redis: %s", why);
 		return pc;
 	}
@@ -258,20 +206,28 @@ pool_get(struct pool *p, const struct conf *cf)
 	if ((pc = calloc(1, sizeof(*pc))) == NULL)
 		return NULL;
 	pc->gen = gen;
-	if (pool_master(p, cf, server, sizeof(server), why, sizeof(why)) == 0)
-		pc->c = pool_dial(cf, server, &replicas, why, sizeof(why));
+	if (cf->redis.ncluster > 0) {
+		pthread_mutex_lock(&p->mu);
+		seed = p->sentinel; /* the seed to try first */
+		pthread_mutex_unlock(&p->mu);
+		pc->sc = sconn_dial_cluster(cf, &seed, why, sizeof(why));
+	} else if (pool_master(
+	               p, cf, server, sizeof(server), why, sizeof(why)) == 0)
+		pc->sc = sconn_dial(cf, server, why, sizeof(why));
 	pthread_mutex_lock(&p->mu);
-	if (pc->c == NULL)
+	if (cf->redis.ncluster > 0)
+		p->sentinel = seed;
+	if (pc->sc == NULL)
 		pool_down(p, why);
 	else {
-		p->replicas = replicas;
+		p->replicas = sconn_replicas(pc->sc);
 		if (rconn_went_up(&p->st, cf, p->server, msg, sizeof(msg)))
 			log_info("%s", msg);
 		if (rconn_open_warning(&p->st, cf, server, msg, sizeof(msg)))
 			log_warnx("%s", msg);
 	}
 	pthread_mutex_unlock(&p->mu);
-	if (pc->c == NULL) {
+	if (pc->sc == NULL) {
 		free(pc);
 		return NULL;
 	}
@@ -286,11 +242,13 @@ pool_put(struct pool *p, struct pool_conn *pc, bool healthy)
 		return;
 	pthread_mutex_lock(&p->mu);
 	if (!healthy) {
-		pool_down(p, pc->c->err != 0 ? pc->c->errstr : "bad reply");
+		pool_down(
+		    p, sconn_why(pc->sc)[0] ? sconn_why(pc->sc) : "bad reply");
 		/* the idle ones are likely dead too: reconnect after backoff */
 		while (p->nidle > 0)
 			pool_conn_free(p->idle[--p->nidle]);
-	} else if (pc->gen == p->gen && p->nidle < POOL_IDLE_MAX) {
+	} else if (pc->gen == p->gen && p->nidle < POOL_IDLE_MAX &&
+	    !sconn_stale(pc->sc)) { /* a stale map: the next asks anew */
 		p->idle[p->nidle++] = pc;
 		pc = NULL;
 	}
@@ -349,13 +307,12 @@ pool_beat(struct pool *p, const struct conf *cf)
 
 	if (pc == NULL)
 		return;
-	beat_start(&b, cf, "milter", clock_now_ms(), true);
+	beat_start(&b, cf, "milter", clock_now_ms(), cf->redis.ncluster == 0);
 	for (i = 0; i < b.ncmd; i++)
-		if (redisAppendCommandArgv(pc->c, b.argc[i], b.argv[i], NULL) !=
-		    REDIS_OK)
+		if (sconn_append(pc->sc, b.argc[i], b.argv[i], NULL) == -1)
 			healthy = false;
 	for (i = 0; i < b.ncmd && healthy; i++) {
-		if (redisGetReply(pc->c, (void **)&r) != REDIS_OK) {
+		if (sconn_get(pc->sc, &r) == -1) {
 			healthy = false;
 			break;
 		}

@@ -15,11 +15,12 @@
 #include <hiredis/hiredis.h>
 
 #include "conf.h"
+#include "sconn.h"
 
 struct pool;
 
 struct pool_conn {
-	redisContext *c;
+	struct sconn *sc;
 	unsigned int gen; /* the pool's config generation when opened */
 };
 

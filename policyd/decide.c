@@ -65,7 +65,7 @@ struct decide_op {
 	long long messages;
 };
 
-static void decide_reply(const redisReply *, void *);
+static void decide_reply(const redisReply *, int, void *);
 
 static void
 decide_confref_drop(struct decide_confref *cr)
@@ -153,9 +153,10 @@ decide_send(struct decide_part *p, store_cb *cb)
 
 /* decide_ignore - nothing to do with a refund's answer */
 static void
-decide_ignore(const redisReply *r, void *arg)
+decide_ignore(const redisReply *r, int i, void *arg)
 {
 	(void)r;
+	(void)i;
 	(void)arg;
 }
 
@@ -233,29 +234,26 @@ decide_fallback(struct decide_op *op, int i)
 
 /* decide_reply - one reply of a subject's round; the last one decides */
 static void
-decide_reply(const redisReply *r, void *arg)
+decide_reply(const redisReply *r, int i, void *arg)
 {
 	struct decide_part *p = arg;
 	struct decide_op *op = p->op;
 	struct verdict_subject *s = &op->v.sub[p->sub];
 	char line[VERDICT_LINE_MAX];
 
-	if (!p->following && !p->bad && limiter_take(s->lim, p->got, r) == -1) {
+	/* a reply that says Redis cannot serve: the store's state */
+	if (!p->following && !p->bad && limiter_take(s->lim, i, r) == -1) {
 		p->bad = true;
-		if (rconn_reply_failing(r))
-			store_failing(op->d->store, r->str); /* a state */
-		else if (r != NULL) { /* this subject's trouble */
+		if (r != NULL && !rconn_reply_failing(r)) { /* this subject's */
 			verdict_bad_reply(
-			    &op->v, p->sub, p->got, r, line, sizeof(line));
+			    &op->v, p->sub, i, r, line, sizeof(line));
 			log_warnx_every(&decide_rl_reply, "redis: %s", line);
 		}
 	}
 	if (p->following && !p->bad &&
-	    verdict_follow(&op->v, p->sub, p->got, r) == -1) {
+	    verdict_follow(&op->v, p->sub, i, r) == -1) {
 		p->bad = true;
-		if (rconn_reply_failing(r))
-			store_failing(op->d->store, r->str); /* a state */
-		else
+		if (!rconn_reply_failing(r))
 			log_warnx_every(&decide_rl_follow,
 			    "redis: follow-up of %s:%s not done (a block or "
 			    "count may be missing): %.100s",
@@ -277,7 +275,6 @@ decide_reply(const redisReply *r, void *arg)
 		decide_fallback(op, p->sub);
 		return;
 	}
-	store_answered(op->d->store);
 	/* follow-ups (a block, the denial, rollover) land before the answer,
 	 * so the next request on any node sees them */
 	p->following = true;

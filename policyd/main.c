@@ -25,6 +25,7 @@
 #include "log.h"
 #include "subject.h"
 #include "priv.h"
+#include "pulse.h"
 #include "rconn.h"
 #include "server.h"
 #include "store.h"
@@ -33,6 +34,7 @@
 struct daemon {
 	struct event_base *base;
 	struct store *store;
+	struct pulse *pulse;
 	struct local *local;
 	struct decide *decide;
 	struct server *server;
@@ -232,6 +234,7 @@ main(int argc, char *argv[])
 	    (d.local = local_new()) == NULL)
 		fatalx("out of memory");
 	if ((d.store = store_new(d.base, c)) == NULL ||
+	    (d.pulse = pulse_new(d.base, d.store)) == NULL ||
 	    (d.decide = decide_new(d.store, d.local, c)) == NULL ||
 	    (d.server = server_new(d.base, d.decide)) == NULL)
 		fatalx("out of memory");
@@ -257,6 +260,7 @@ main(int argc, char *argv[])
 	signal(SIGTERM, SIG_IGN); /* stopping anyway: exit 0, not by signal */
 	signal(SIGINT, SIG_IGN);
 	store_free(d.store); /* pending decisions get answered first */
+	pulse_free(d.pulse); /* after: its heartbeat's answer too */
 	server_free(d.server);
 	decide_free(d.decide);
 	local_free(d.local);

@@ -7,6 +7,9 @@
 # request; the sinks hold no more than the limit; the block record names
 # the rule and the evidence; another account keeps sending. Then the
 # README's unblock recipe lets the account send again on both nodes at once.
+# The same scenario runs twice: on one redis-server, then on a Redis
+# Cluster of three masters with a replica each (issue 12: redis {
+# cluster = ... }; the README's recipes with redis-cli -c).
 use strict;
 use warnings;
 use FindBin;
@@ -14,12 +17,12 @@ use lib "$FindBin::Bin/lib";
 use Test::More;
 use FG;
 use FGCluster;
+use FGRedisHA;
 use FGSmtp;
 
 $> == 0 or BAIL_OUT('t/cluster-sasl.t runs Postfix and needs root');
 my $limit = 20;
-my $c = FGCluster->new(sasl => { mallory => 'stolen', alice => 'alicepw' },
-    limits => <<"EOF");
+my $limits = <<"EOF";
 limit "sasl-hour" {
     subject     = "sasl"
     window      = 1h
@@ -32,7 +35,12 @@ limit "ip-hour" {
     messages = 1000
 }
 EOF
-ok($c, 'two nodes with policyd and milter on one Redis');
+my $c;
+
+# scenario(WHAT): the whole scenario on the nodes of $c
+sub scenario {
+my ($what) = @_;
+ok($c, "two nodes with policyd and milter on $what");
 # the harness runs conf/postfix-main.cf; README shows the same lines
 my $readme = do { local $/; open my $f, '<', "$FindBin::Bin/../README" or die; <$f> };
 my @lines = grep { /\S/ && !/^#/ } split /\n/, FGCluster::main_cf();
@@ -68,7 +76,7 @@ like($codes[$limit], qr/^450 4\.7\.1 /, 'the first refusal is a 4xx deferral');
 like($codes[$limit + 3], qr/^554 5\.7\.1 .*suspended/,
     'node B rejects the account on its very next request after the block');
 
-my %blk = split /\n/, redis('HGETALL', 'fg:{sasl:mallory}:block');
+my %blk = split /\n/, $c->rcmd('HGETALL', 'fg:{sasl:mallory}:block');
 is($blk{rule}, 'sasl-hour', 'the block record names the rule');
 like($blk{reason} // '', qr/messages/, 'and the evidence') or diag(explain \%blk);
 is($blk{limit}, $limit, 'with the limit');
@@ -93,10 +101,21 @@ my $cmd = FGCluster::recipe(qr/unblock, reset counters/,
     'alice@example.com' => 'mallory');
 like($cmd, qr/^redis-cli DEL 'fg:\{sasl:mallory\}'/, "README recipe: $cmd");
 $c->redis_cli($cmd);
-is(redis('EXISTS', 'fg:{sasl:mallory}:block'), '0', 'the block is gone');
+is($c->rcmd('EXISTS', 'fg:{sasl:mallory}:block'), '0', 'the block is gone');
 is(join(' ', map { substr(send_as('mallory', 'stolen', $_, '198.51.100.99',
     'm@fg.test', "again-$_"), 0, 3) } 'a', 'b'), '250 250',
     'the account sends again on both nodes at once');
 ok($c->wait_delivered('again-a', 'again-b'), 'and is delivered');
+ok(wait_until(8, sub { $c->rcmd('ZCARD', 'fg:nodes:milter') == 2 &&
+    $c->rcmd('ZCARD', 'fg:nodes:policyd') == 2 }),
+    'both nodes\' policyd and milter beat');
 ok($c->stop, 'everything stops cleanly');
+}
+
+$c = FGCluster->new(sasl => { mallory => 'stolen', alice => 'alicepw' },
+    limits => $limits);
+scenario('one Redis');
+$c = FGCluster->new(sasl => { mallory => 'stolen', alice => 'alicepw' },
+    limits => $limits, rcluster => redis_cluster(masters => 3, replicas => 1));
+scenario('a Redis Cluster');
 done_testing();

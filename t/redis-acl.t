@@ -69,7 +69,7 @@ my %blk = split /\n/, redis('HGETALL', 'fg:{sasl:eve@x}:block');
 is($blk{rule}, 'sasl-hour', 'the block hash is written');
 like(redis('XREVRANGE', 'fg:events', '+', '-', 'COUNT', '1'), qr/eve\@x/,
     'and its event');
-is(redis('ZSCORE', 'fg:nodes:policyd', 'acl1') =~ /^\d+$/ ? 1 : 0, 1,
+ok(wait_until(3, sub { redis('ZSCORE', 'fg:nodes:policyd', 'acl1') =~ /^\d+$/ }),
     'the heartbeat is written');
 unlike(log_since('p', 0), qr/NOPERM|failing|down/, 'nothing refused');
 ok(stop_policyd('p'), 'policyd exits cleanly');

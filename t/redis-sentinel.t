@@ -111,36 +111,12 @@ sub req {
         recipient => 'r@n'));
 }
 
-# load(): a child asking both nodes every 20 ms until told to stop;
-# returns a sub that stops it and gives (requests, unanswered, slowest s)
+# load(TAG): both nodes asked for a new user each time until stopped
 sub load {
     my ($tag) = @_;
-    my $stop = "$dir/stop-$tag";
-    my $pid = open(my $out, '-|') // die;
-    if (!$pid) {
-        my %lc = map { $_ => policy_client($port{$_}) } 'a', 'b';
-        my ($n, $bad, $max) = (0, 0, 0);
-        until (-e $stop) {
-            my $node = $n % 2 ? 'b' : 'a';
-            my $t = time;
-            my $a = ask($lc{$node}, rcpt_req(sasl_username => "load-$tag-$n\@x",
-                instance => "l$tag$n", recipient => 'r@n'));
-            my $dt = time - $t;
-            $max = $dt if $dt > $max;
-            $bad++ unless defined $a && $a eq 'DUNNO';
-            $n++;
-            sleep 0.02;
-        }
-        print "$n $bad $max\n";
-        POSIX::_exit(0);
-    }
-    return sub {
-        open my $f, '>', $stop or die;
-        close $f;
-        my $l = <$out>;
-        close $out;
-        return split ' ', $l // '0 0 0';
-    };
+    return policy_load([@port{'a', 'b'}], $tag, sub {
+        rcpt_req(sasl_username => "load-$tag-$_[0]\@x",
+            instance => "l$tag$_[0]", recipient => 'r@n') });
 }
 
 # run(TAG, HOW): a block and some counts before, HOW fails the master over

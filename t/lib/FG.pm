@@ -12,7 +12,8 @@ use Time::HiRes qw(sleep time);
 use Exporter 'import';
 our @EXPORT = qw(tmpdir start_redis stop_redis start_policyd stop_policyd start_milter stop_milter
     write_conf policy_client ask redis redis_at wait_until free_port rcpt_req
-    log_since log_size proc_status milter_helper as_user ask_as fd_limit);
+    log_since log_size proc_status milter_helper as_user ask_as fd_limit
+    policy_load);
 
 my $build = $ENV{FG_BUILD} // 'build';
 my $dir;
@@ -273,6 +274,38 @@ sub ask {
     chomp $line;
     $line =~ s/^action=// or return "BAD:$line";
     return $line;
+}
+
+# policy_load(PORTS, TAG, REQ): a child asking the policyds at PORTS (a
+# list, in turn) every 10 ms, REQ->(N) the request text of the N-th, until
+# the returned sub is called; that sub stops it and returns (requests,
+# answers not DUNNO, slowest answer in s)
+sub policy_load {
+    my ($ports, $tag, $req) = @_;
+    my $stop = tmpdir() . "/stop-load-$tag";
+    my $pid = open(my $out, '-|') // die "fork: $!";
+    if (!$pid) {
+        my @c = map { policy_client($_) } @$ports;
+        my ($n, $bad, $max) = (0, 0, 0);
+        until (-e $stop) {
+            my $t = Time::HiRes::time();
+            my $a = ask($c[$n % @c], $req->($n));
+            my $dt = Time::HiRes::time() - $t;
+            $max = $dt if $dt > $max;
+            $bad++ unless defined $a && $a eq 'DUNNO';
+            $n++;
+            Time::HiRes::sleep(0.01);
+        }
+        print "$n $bad $max\n";
+        POSIX::_exit(0);
+    }
+    return sub {
+        open my $f, '>', $stop or die;
+        close $f;
+        my $l = <$out>;
+        close $out;
+        return split ' ', $l // '0 0 0';
+    };
 }
 
 END {

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # FGCluster: a two-node mail cluster on one machine for the scenario tests
-# (issue 4): one shared redis-server; per node ("a", "b") a real Postfix
+# (issue 4): one shared redis-server (or a Redis Cluster); per node ("a", "b") a real Postfix
 # with floodgate-policyd in smtpd_recipient_restrictions and
 # floodgate-milter in smtpd_milters and non_smtpd_milters, and its own
 # smtp-sink. Everything lives in the test's temp dir and /var/tmp and is
@@ -23,7 +23,7 @@ sub node_conf {
 node = "node-$n"
 $self->{top}
 redis {
-    server = "unix:$self->{redis}"
+    ${\ $self->redis_conf }
     timeout = 300ms
 }
 policyd {
@@ -49,12 +49,29 @@ sub main_cf {
     return <$fh>;
 }
 
-# new(limits => TEXT, milter => TEXT, top => TEXT, sasl => {user => pw})
+# redis_conf: how the nodes reach Redis: the one server, or a Redis
+# Cluster's seeds (new's rcluster, an FGRedisHA cluster)
+sub redis_conf {
+    my ($self) = @_;
+    return "server = \"unix:$self->{redis}\"" unless $self->{rc};
+    return 'cluster = { ' . join(', ', map { "\"$_\"" } $self->{rc}->seeds) . ' }';
+}
+
+# rcmd(CMD...): one command against the cluster's Redis (a Redis
+# Cluster: following redirections), output chomped
+sub rcmd {
+    my ($self, @cmd) = @_;
+    return $self->{rc} ? $self->{rc}->cli_c(@cmd) : FG::redis(@cmd);
+}
+
+# new(limits => TEXT, milter => TEXT, top => TEXT, sasl => {user => pw},
+#     rcluster => an FGRedisHA cluster instead of one redis-server)
 sub new {
     my ($class, %o) = @_;
     my $dir = tmpdir();
     my $self = bless { limits => $o{limits} // '', milter => $o{milter} // '',
-        top => $o{top} // '', redis => start_redis(),
+        top => $o{top} // '', rc => $o{rcluster},
+        redis => $o{rcluster} ? undef : start_redis(),
         key => "$dir/stamp.key", nodes => {} }, $class;
     open my $kf, '>', $self->{key} or die;
     print $kf "cluster-secret-0123456789abcdef\n";
@@ -142,7 +159,12 @@ sub stamps_of {
 # against the cluster's Redis; its output
 sub redis_cli {
     my ($self, $line) = @_;
-    $line =~ s/^redis-cli /redis-cli -s $self->{redis} /;
+    if ($self->{rc}) { # the README's cluster form: redis-cli -c
+        my ($h, $p) = split /:/, ($self->{rc}->seeds)[0];
+        $line =~ s/^redis-cli /redis-cli -c -h $h -p $p /;
+    } else {
+        $line =~ s/^redis-cli /redis-cli -s $self->{redis} /;
+    }
     open my $sh, '-|', 'bash', '-c', "$line 2>&1" or die;
     local $/;
     return scalar <$sh>;

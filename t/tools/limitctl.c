@@ -9,10 +9,15 @@
  *            BYTES NODE BY IP SENDER NLIMITS
  *            [NAME WINDOW MESSAGES RECIPIENTS BYTES IPS SENDERS AFTER TTL]...
  * FLAGS: "" enforce, "d" dry-run, "r" take back what such a request adds.
+ * SOCKET "cluster:HOST:PORT": a Redis Cluster, that node its seed. With
+ * LIMITCTL_REPEAT=K in the environment the verdict runs K times on the
+ * same connection, LIMITCTL_PAUSE_MS apart (a slot may move meanwhile:
+ * the connection follows -ASK and -MOVED); the last result is printed.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <hiredis/hiredis.h>
 
@@ -44,9 +49,13 @@ main(int argc, char **argv)
 	struct local *local;
 	const struct limiter_result *res;
 	redisContext *rc;
+	struct sconn *sc;
 	char err[SYNCRUN_ERR_MAX];
+	struct timespec pause = {0, 0};
+	long long repeat = 1;
+	const char *s;
 	bool failing;
-	int i, nl;
+	int i, nl, seed = 0;
 
 	if (argc < 15 || (nl = (int)number(argv[14])) < 0 ||
 	    nl > CONF_LIMITS_MAX || argc != 15 + 9 * nl) {
@@ -76,10 +85,25 @@ main(int argc, char **argv)
 		cl->block_after = number(a[7]);
 		cl->block_ttl = number(a[8]);
 	}
-	if ((rc = redisConnectUnix(argv[1])) == NULL || rc->err) {
+	c.redis.timeout_ms = 2000;
+	if (strncmp(argv[1], "cluster:", 8) == 0) {
+		str_lcpy(c.redis.cluster[0], argv[1] + 8,
+		    sizeof(c.redis.cluster[0]));
+		c.redis.ncluster = 1;
+		sc = sconn_dial_cluster(&c, &seed, err, sizeof(err));
+	} else if ((rc = redisConnectUnix(argv[1])) != NULL && rc->err == 0)
+		sc = sconn_wrap(&c, rc);
+	else
+		sc = NULL;
+	if (sc == NULL) {
 		fprintf(stderr, "limitctl: cannot connect to %s\n", argv[1]);
 		return 1;
 	}
+	if ((s = getenv("LIMITCTL_REPEAT")) != NULL)
+		repeat = number(s);
+	if ((s = getenv("LIMITCTL_PAUSE_MS")) != NULL)
+		pause.tv_nsec = number(s) % 1000 * 1000000;
+again:
 	/* the verdict exactly as the daemons run it, on one subject */
 	verdict_init(&v, &c, argv[11]);
 	if ((local = local_new()) == NULL ||
@@ -93,12 +117,12 @@ main(int argc, char **argv)
 		/* what a refused request of this subject takes back */
 		if (verdict_limiter(&v, 0) == NULL ||
 		    limiter_refund(v.sub[0].lim) == -1 ||
-		    syncrun_limiter(rc, v.sub[0].lim, err, sizeof(err)) == -1)
+		    syncrun_limiter(sc, v.sub[0].lim, err, sizeof(err)) == -1)
 			return 1;
 		printf("0\n\n\n0\n0\n%lld\n", n.now_ms);
 	} else {
 		if (syncrun_verdict(
-		        &v, rc, local, &failing, err, sizeof(err)) == -1 ||
+		        &v, sc, local, &failing, err, sizeof(err)) == -1 ||
 		    v.sub[0].degraded) {
 			fprintf(stderr, "limitctl: the round trip failed: %s\n",
 			    err);
@@ -108,11 +132,17 @@ main(int argc, char **argv)
 			fprintf(stderr, "limitctl: %s\n", err);
 		verdict_decide(&v, &d);
 		res = &v.sub[0].res;
+		if (--repeat > 0) {
+			verdict_free(&v);
+			local_free(local);
+			nanosleep(&pause, NULL);
+			goto again;
+		}
 		printf("%d\n%s\n%s\n%lld\n%lld\n%lld\n", (int)res->status,
 		    res->rule, res->what, res->value, res->limit, res->now_ms);
 	}
 	verdict_free(&v);
 	local_free(local);
-	redisFree(rc);
+	sconn_free(sc);
 	return 0;
 }
