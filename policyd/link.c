@@ -192,7 +192,7 @@ link_reconf(struct link *l, const struct conf *c)
 	l->conf = c;
 }
 
-void
+bool
 link_connect(struct link *l)
 {
 	long long ms = l->conf->redis.timeout_ms * 5 < 1000
@@ -203,10 +203,10 @@ link_connect(struct link *l)
 	int i;
 
 	if (l->state != LINK_DOWN)
-		return;
+		return true;
 	if (!l->addr_ok) {
 		(void)link_down(l, l->why);
-		return;
+		return false;
 	}
 	ctx = l->addr.is_unix ? redisAsyncConnectUnix(l->addr.host)
 	                      : redisAsyncConnect(l->addr.host, l->addr.port);
@@ -216,7 +216,7 @@ link_connect(struct link *l)
 		if (ctx != NULL)
 			redisAsyncFree(ctx);
 		(void)link_down(l, l->why);
-		return;
+		return false;
 	}
 	l->ctx = ctx;
 	ctx->data = l;
@@ -229,6 +229,7 @@ link_connect(struct link *l)
 		redisAsyncCommandArgv(ctx, link_on_handshake, &l->hs.cmd[i],
 		    l->hs.cmd[i].argc, l->hs.cmd[i].argv, NULL);
 	evtimer_add(l->connect_to, &tv);
+	return true;
 }
 
 bool

@@ -33,8 +33,10 @@ struct link *link_new(struct event_base *, const struct conf *c,
     const char *server, link_cb *cb, void *arg);
 void link_free(struct link *);
 void link_reconf(struct link *, const struct conf *);
-/* link_connect - start connecting (down, and its backoff over) */
-void link_connect(struct link *);
+/* link_connect - start connecting (down, and its backoff over); false
+ * when it failed at once (a unix socket missing, say): still down, and
+ * no cb comes, so the owner tries again after link_retry_ms */
+bool link_connect(struct link *);
 /* link_drop - close it now (a timeout, a failing reply): down, backoff
  * lengthened, logged once per change (true then); cb is not called */
 bool link_drop(struct link *, const char *why);

@@ -134,8 +134,8 @@ store_on_seek(void *arg, const char *server, int index, const char *why)
 		link_free(s->link[0]);
 		s->link[0] = store_link(s, server);
 	}
-	if (s->link[0] != NULL)
-		link_connect(s->link[0]);
+	if (s->link[0] != NULL && !link_connect(s->link[0]))
+		store_later(s, link_retry_ms(s->link[0]));
 }
 
 /* store_start - connect (or, with sentinels, find the master first; in a
@@ -145,10 +145,10 @@ store_start(struct store *s)
 {
 	switch (s->mode) {
 	case SM_SERVER:
-		if (s->link[0] != NULL && link_may_connect(s->link[0]))
-			link_connect(s->link[0]);
-		else if (s->link[0] != NULL &&
-		    link_state(s->link[0]) == LINK_DOWN)
+		if (s->link[0] == NULL ||
+		    (link_may_connect(s->link[0]) && link_connect(s->link[0])))
+			break;
+		if (link_state(s->link[0]) == LINK_DOWN)
 			store_later(s, link_retry_ms(s->link[0]));
 		break;
 	case SM_SENTINEL:

@@ -154,8 +154,8 @@ storemap_map(struct store *s)
 	link_free(s->seedl);
 	s->seedl =
 	    store_link(s, c->redis.cluster[s->seed++ % c->redis.ncluster]);
-	if (s->seedl != NULL)
-		link_connect(s->seedl);
+	if (s->seedl != NULL && !link_connect(s->seedl))
+		store_later(s, STORE_REFRESH_MS); /* the next seed */
 }
 
 /* storemap_take - l as the router hands it: connecting (its commands
@@ -165,8 +165,8 @@ storemap_take(struct link *l)
 {
 	if (l == NULL)
 		return NULL;
-	if (link_may_connect(l))
-		link_connect(l);
+	if (link_may_connect(l) && !link_connect(l))
+		return NULL;
 	switch (link_state(l)) {
 	case LINK_CONNECTING:
 		return l;
