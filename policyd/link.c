@@ -3,7 +3,7 @@
  * link - one async Redis connection: connect, handshake, up/down.
  *
  * Entry points: link_new, link_free, link_reconf, link_connect,
- * link_drop, link_failing, link_answered, link_state, link_usable,
+ * link_drop, link_shut, link_failing, link_answered, link_state, link_usable,
  * link_serving, link_may_connect, link_retry_ms, link_ctx, link_server, link_host,
  * link_port, link_replicas, link_why, link_set_label.
  * The connect and the handshake together are bounded by 5 x
@@ -236,6 +236,12 @@ bool
 link_drop(struct link *l, const char *why)
 {
 	return link_down(l, why);
+}
+
+void
+link_shut(struct link *l)
+{
+	link_close(l);
 }
 
 bool

@@ -40,6 +40,9 @@ bool link_connect(struct link *);
 /* link_drop - close it now (a timeout, a failing reply): down, backoff
  * lengthened, logged once per change (true then); cb is not called */
 bool link_drop(struct link *, const char *why);
+/* link_shut - close it without a line: it is out of use (another
+ * master); its commands still pending get NULL */
+void link_shut(struct link *);
 /* link_failing - a reply said the server cannot serve now: it counts as
  * down (backoff, one line: true then) while the connection stays */
 bool link_failing(struct link *, const char *why);

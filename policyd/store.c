@@ -84,6 +84,29 @@ store_on_link(void *arg, struct link *l, bool up, bool logged)
 		store_later(s, up ? 0 : STORE_REFRESH_MS);
 }
 
+void
+store_retire(struct store *s, struct link *l)
+{
+	long long now = clock_mono_ms(), keep = 2 * s->conf->redis.timeout_ms;
+	int i, n = 0;
+
+	if (l == NULL)
+		return;
+	/* a pipeline that named one of them has ended by now */
+	for (i = 0; i < s->nretired; i++)
+		if (now - s->retired_at[i] > keep ||
+		    (s->nretired == STORE_RETIRED_MAX && i == 0))
+			link_free(s->retired[i]);
+		else {
+			s->retired[n] = s->retired[i];
+			s->retired_at[n++] = s->retired_at[i];
+		}
+	s->nretired = n;
+	link_shut(l);
+	s->retired[s->nretired] = l;
+	s->retired_at[s->nretired++] = now;
+}
+
 /* store_link - a new link to server, its label set */
 struct link *
 store_link(struct store *s, const char *server)
@@ -131,7 +154,7 @@ store_on_seek(void *arg, const char *server, int index, const char *why)
 		    server, s->conf->redis.master_name,
 		    s->master[0] ? s->master : "unknown");
 		str_lcpy(s->master, server, sizeof(s->master));
-		link_free(s->link[0]);
+		store_retire(s, s->link[0]);
 		s->link[0] = store_link(s, server);
 	}
 	if (s->link[0] != NULL && !link_connect(s->link[0]))
@@ -247,6 +270,9 @@ store_fini(struct store *s)
 	s->nlinks = 0;
 	link_free(s->seedl);
 	s->seedl = NULL;
+	for (i = 0; i < s->nretired; i++)
+		link_free(s->retired[i]);
+	s->nretired = 0;
 	free(s->map);
 	s->map = NULL;
 	s->mapped = s->mapping = false;

@@ -15,7 +15,8 @@
 #include "pipe.h"
 #include "seek.h"
 
-#define STORE_REFRESH_MS 100 /* a cluster's map, asked again at most */
+#define STORE_RETIRED_MAX (2 * CSLOT_NODES_MAX)
+#define STORE_REFRESH_MS  100 /* a cluster's map, asked again at most */
 
 enum store_mode { SM_SERVER, SM_SENTINEL, SM_CLUSTER };
 
@@ -37,6 +38,10 @@ struct store {
 	struct seek *seek;          /* the sentinels asked */
 	int sentinel;               /* the one to ask first */
 	char master[CONF_PATH_MAX]; /* the sentinels' master */
+	/* links out of use, kept until no pipeline can name them */
+	struct link *retired[STORE_RETIRED_MAX];
+	long long retired_at[STORE_RETIRED_MAX];
+	int nretired;
 };
 
 /* store_later - the retry timer (connect again, or the cluster's map
@@ -44,6 +49,10 @@ struct store {
 void store_later(struct store *, long long ms);
 /* store_share - the share line, after a down or failing line */
 void store_share(const struct store *);
+/* store_retire - l is out of use (another master, not in the map): it
+ * is freed once every pipeline that may name it has ended (2 x
+ * redis.timeout) */
+void store_retire(struct store *, struct link *l);
 /* store_link - a new link to server, labelled for the log */
 struct link *store_link(struct store *, const char *server);
 

@@ -95,7 +95,7 @@ storemap_remap(struct store *s, struct cslot_map *m, const char *from)
 		         "from %s)",
 		    m->nnodes, from);
 	for (j = 0; j < nold; j++)
-		link_free(old[j]); /* not a master any more */
+		store_retire(s, old[j]); /* not a master any more */
 }
 
 /* storemap_on_slots - the cluster's map, from CLUSTER SLOTS of a link */
