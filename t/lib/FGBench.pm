@@ -18,6 +18,7 @@ use warnings;
 use Exporter 'import';
 use File::Temp ();
 use IO::Socket::INET;
+use POSIX ();
 use FG;
 use FGRedisHA ();
 
@@ -101,9 +102,19 @@ sub bench_tcp_redis {
     my $p = free_port();
     FG::spawn('redis-tcp', 'redis-server', '--port', $p, '--bind', '127.0.0.1',
         '--save', '', '--appendonly', 'no', '--dir', FG::tmpdir());
-    wait_until(10, sub { FG::redis_at($p, 'PING') eq 'PONG' })
+    wait_port($p) && wait_until(10, sub { FG::redis_at($p, 'PING') eq 'PONG' })
         or die "redis-server on port $p did not start";
     return $tcp_port = $p;
+}
+
+# machine(): this machine in one line, for a report: CPU model, cores,
+# RAM, kernel, date
+sub machine {
+    my $cpu = `grep -m1 'model name' /proc/cpuinfo` =~ s/.*:\s*//r;
+    chomp $cpu;
+    return sprintf '%s, %d cores, %s, kernel %s, %s', $cpu, `nproc` + 0,
+        (`grep MemTotal /proc/meminfo` =~ /(\d+)/ ? sprintf('%.0f GB RAM', $1 / 1048576) : '?'),
+        (split ' ', `uname -r`)[0], POSIX::strftime('%Y-%m-%d', gmtime);
 }
 
 sub wait_port {
@@ -356,15 +367,22 @@ sub cg_count {
     return ($out);
 }
 
-# cg_total(GLOB): the instructions in the newest callgrind dump matching
-# GLOB; (count) or (0, why)
+# cg_total(GLOB): the newest callgrind dump matching GLOB: its
+# instructions and those under serverCron (inclusive, from
+# callgrind_annotate; 0 if it is missing): Redis' timer work, which
+# callgrind's slowdown stretches over fewer requests per second, so that
+# its share per request depends on the slowdown and the machine's load.
+# ({ ir, timer }) or (undef, why)
 sub cg_total {
     my ($glob) = @_;
     my ($dump) = sort { -M $a <=> -M $b } glob($glob);
-    return (0, "no callgrind dump $glob") unless $dump;
+    return (undef, "no callgrind dump $glob") unless $dump;
     my $text = do { local (@ARGV, $/) = $dump; <> };
     my ($ir) = $text =~ /^(?:summary|totals):\s+(\d+)/m;
-    return $ir ? ($ir) : (0, "no totals in $dump");
+    return (undef, "no totals in $dump") unless $ir;
+    my ($timer) = `callgrind_annotate --inclusive=yes --threshold=100 $dump 2>/dev/null`
+        =~ /^\s*([\d,]+)\s+\([^)]*\)\s+\S*:serverCron\s/m;
+    return { ir => $ir, timer => ($timer // 0) =~ tr/,//dr };
 }
 
 # redis_cost(LIMITS, N[, BUILD[, VIA]]): instructions redis-server spends
@@ -372,7 +390,8 @@ sub cg_total {
 # unlike seconds, the same on a busy or idle machine. The requests come
 # from the Redis ceiling client of BUILD (default FG_BUILD) at c=16, or
 # with VIA 'policyd' from BUILD's floodgate-policyd driven by loadgen at
-# c=16. Returns (instructions per request, the raw output) or (0, why).
+# c=16. Returns (instructions per request, the raw output, those of them
+# under serverCron) or (0, why).
 sub redis_cost {
     my ($limits, $n, $bdir, $via) = @_;
     return (0, 'valgrind missing') if system('command -v callgrind_control >/dev/null') != 0;
@@ -398,16 +417,17 @@ sub redis_cost {
     return (0, $why) unless defined $out;
     stop_system($h) if $h;
     FG::reap('redis-callgrind', 'TERM', 30);
-    my ($ir, $no) = cg_total("$d/cg.out.*");
-    return (0, "$no\n$out") unless $ir;
+    my ($cg, $no) = cg_total("$d/cg.out.*");
+    return (0, "$no\n$out") unless $cg;
     return (0, "not all requests answered\n$out") unless $out =~ /requests=$n\b/;
-    return ($ir / $n, $out);
+    return ($cg->{ir} / $n, $out, $cg->{timer} / $n);
 }
 
 # cluster_cost(LIMITS, N[, BUILD]): redis_cost on a 3-master Redis
 # Cluster (as floodgate-cluster's), VIA 'policyd': the instructions each
 # master spends per policy request. Returns ({ "127.0.0.1:port" =>
-# instructions per request }, the raw output) or (undef, why).
+# instructions per request }, the raw output, { "127.0.0.1:port" => those
+# under serverCron }) or (undef, why).
 sub cluster_cost {
     my ($limits, $n, $bdir) = @_;
     return (undef, 'valgrind missing') if system('command -v callgrind_control >/dev/null') != 0;
@@ -423,14 +443,15 @@ sub cluster_cost {
     stop_system($h) if $h;
     $rc->stop;
     return (undef, $why) unless defined $out;
-    my %ir;
+    my (%ir, %timer);
     for (keys %pid) {
-        my ($ir, $no) = cg_total("$d/cg.out.$pid{$_}.*");
-        return (undef, "$no\n$out") unless $ir;
-        $ir{$_} = $ir / $n;
+        my ($cg, $no) = cg_total("$d/cg.out.$pid{$_}.*");
+        return (undef, "$no\n$out") unless $cg;
+        $ir{$_} = $cg->{ir} / $n;
+        $timer{$_} = $cg->{timer} / $n;
     }
     return (undef, "not all requests answered\n$out") unless $out =~ /requests=$n\b/;
-    return (\%ir, $out);
+    return (\%ir, $out, \%timer);
 }
 
 1;
