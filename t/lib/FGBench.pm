@@ -256,7 +256,7 @@ sub parse {
 sub redis_nodes {
     my ($h) = @_;
     if (my $rc = $h->{cluster}) {
-        return map { { name => $_, pid => $rc->pid($_), at => (split /:/)[1] } }
+        return map { +{ name => $_, pid => $rc->pid($_), at => (split /:/)[1] } }
             $rc->masters;
     }
     return $h->{redis} // ();
@@ -273,7 +273,7 @@ sub redis_snap {
             $calls += $2;
             $usec += $3;
         }
-        { cpu => proc_cpu($_->{pid}), calls => $calls, usec => $usec };
+        +{ cpu => proc_cpu($_->{pid}), calls => $calls, usec => $usec };
     } @_ ];
 }
 
@@ -295,7 +295,7 @@ sub loadgen {
     my $s1 = redis_snap(@rn);
     @$r{qw(cpu rss hwm)} = ($cpu1 - $cpu0, $rss, $hwm);
     $r->{redis} = [ map { my $i = $_;
-        { node => $rn[$i]{name}, map { $_ => $s1->[$i]{$_} - $s0->[$i]{$_} } qw(cpu calls usec) }
+        +{ node => $rn[$i]{name}, map { $_ => $s1->[$i]{$_} - $s0->[$i]{$_} } qw(cpu calls usec) }
     } 0 .. $#rn ] if @rn;
     $r->{raw} = $out;
     return $r;
