@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The benchmark harness in miniature (make bench itself takes minutes):
 # the load generator against the DUNNO server and against floodgate-policyd
-# on a real redis-server, the Redis ceiling client, and the correctness run
-# (20 users, 10 recipients an hour each, 2000 one-recipient requests:
-# exactly 200 pass). Only correct replies are asserted, never speed.
+# on a real redis-server and on a 3-master Redis Cluster (a few hundred
+# requests: every one answered, Redis' work counted on each master), the
+# Redis ceiling client, and the correctness run (20 users, 10 recipients
+# an hour each, 2000 one-recipient requests: exactly 200 pass). Only
+# correct replies are asserted, never speed.
 use strict;
 use warnings;
 use FindBin;
@@ -30,6 +32,25 @@ is($r->{malformed} + $r->{errors} + $r->{other}, 0, 'every reply a known action'
 is($r->{dunno}, 5000, 'all below the limits: DUNNO');
 ok($r->{p99_us} > 0 && $r->{rps} > 0, 'latency and rate reported');
 stop_system($f);
+my $one = redis_work($r);
+ok($one && $one->{total}{calls} > 0, "Redis' work per request counted on the one Redis");
+
+# make bench's floodgate-cluster: the same job on a 3-master Redis Cluster
+my $fc = start_system('floodgate-cluster', 'big');
+flush_redis($fc);
+$r = loadgen($fc, 16, 300, '-w', 0);
+is($r->{requests}, 300, 'floodgate-policyd on a 3-master Redis Cluster: 300 requests')
+    or diag($r->{raw});
+is($r->{dunno}, 300, 'every one answered: DUNNO');
+is($r->{malformed} + $r->{errors} + $r->{other}, 0, 'no malformed reply, no error');
+is($r->{served}, 16, 'on every connection');
+stop_system($fc);
+my $w = redis_work($r);
+is(scalar @{ $w ? $w->{nodes} : [] }, 3, "Redis' work counted on each of the 3 masters");
+is(scalar(grep { $_->{calls} > 0 } @{ $w->{nodes} }), 3, 'every master served commands');
+ok(abs($w->{total}{calls} - $one->{total}{calls}) < 0.1 * $one->{total}{calls},
+    'the same commands per request as on one Redis')
+    or diag("cluster $w->{total}{calls}, one Redis $one->{total}{calls} calls per request");
 
 $f = start_system('floodgate', 'small');
 redis('FLUSHALL');

@@ -10,8 +10,9 @@
  * one recipient per message). After
  * -w warm-up requests, -n requests are timed; the result is one key=value
  * line: req/s, p50/p99/p99.9 latency in microseconds, the count of each
- * action, malformed replies, connection errors, and how many connections
- * were served at all (a pre-forked server may leave some waiting).
+ * action, malformed replies, connection errors, how many connections
+ * were served at all (a pre-forked server may leave some waiting) and
+ * how many requests were sent in all (warm-up and the last in flight).
  *
  * usage: loadgen -s inet:HOST:PORT|unix:PATH [-c conns] [-n requests]
  *                [-w warmup] [-u users] [-i ips] [-r max recipients]
@@ -377,7 +378,10 @@ main(int argc, char *argv[])
 		printf(" %s=%ld", act_name[i], g.acts[i]);
 	for (i = 0, served = 0; i < g.conns; i++)
 		served += cs[i].served;
-	printf(" errors=%ld served=%d\n", g.errors, served);
+	/* issued: every request sent, warm-up and the last in flight
+	 * included, the divisor of the server's own work per request */
+	printf(" errors=%ld served=%d", g.errors, served);
+	printf(" issued=%ld\n", g.issued);
 	for (i = 0; i < g.conns; i++)
 		bufferevent_free(cs[i].bev);
 	event_base_free(g.base);

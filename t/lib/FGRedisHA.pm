@@ -26,6 +26,7 @@
 #   $c->reshard(100, $from, $to);    $c->call('DBSIZE');  # { addr => reply }
 #   my $rep = $c->kill_master($from);  $c->restart_node($from);
 #   $c->seeds;  $c->masters;  $c->cli($addr, 'CLUSTER', 'NODES');
+#   $c->pid($addr);                  # its redis-server (CPU from /proc)
 package FGRedisHA;
 use strict;
 use warnings;
@@ -105,12 +106,14 @@ sub node_conf {
         @extra;
 }
 
-# start_node(OBJ, NODE): redis-server on NODE's conf; waits for PING
+# start_node(OBJ, NODE): redis-server on NODE's conf (under OBJ's wrap,
+# a command prefix such as valgrind); waits for PING (OBJ's start_wait
+# seconds, 10)
 sub start_node {
     my ($self, $n) = @_;
-    FG::spawn($n->{name}, 'redis-server', $n->{conf});
+    FG::spawn($n->{name}, @{ $self->{wrap} // [] }, 'redis-server', $n->{conf});
     $n->{up} = 1;
-    wait_until(10, sub { $self->cli($n->{addr}, 'PING') eq 'PONG' })
+    wait_until($self->{start_wait} // 10, sub { $self->cli($n->{addr}, 'PING') eq 'PONG' })
         or die "$n->{name} did not start: " . log_of($n->{name});
 }
 
@@ -371,7 +374,10 @@ package FGRedisHA;
 # ---------------------------------------------------------------- Cluster
 
 # redis_cluster(%o): masters (3), replicas (per master, 0), node_timeout
-# (ms, 1000), password (requirepass and masterauth; MIGRATE AUTH), made by
+# (ms, 1000), password (requirepass and masterauth; MIGRATE AUTH), wrap
+# (a command prefix for each redis-server, e.g. valgrind; "%p" in it is
+# valgrind's own pid escape), start_wait (seconds a node may take to
+# answer PING, 10; settling gets twice that, at least 20), made by
 # redis-cli --cluster create. Returns when it settled: every node says
 # cluster_state:ok with all 16384 slots ok and knows every node, all agree
 # on who serves which slots and who replicates whom, every replica's link
@@ -379,7 +385,8 @@ package FGRedisHA;
 sub redis_cluster {
     my (%o) = @_;
     my $self = bless { pw => $o{password}, nodes => [],
-        timeout => $o{node_timeout} // 1000 }, 'FGRedisHA::Cluster';
+        timeout => $o{node_timeout} // 1000, wrap => $o{wrap},
+        start_wait => $o{start_wait} // 10 }, 'FGRedisHA::Cluster';
     my $dir = tmpdir();
     my $masters = $o{masters} // 3;
     my $reps = $o{replicas} // 0;
@@ -403,7 +410,8 @@ sub redis_cluster {
     my $out = $self->tool('create', $self->seeds, '--cluster-replicas', $reps,
         '--cluster-yes');
     $? == 0 or die "redis-cli --cluster create: $out";
-    $self->settle(20, 'cluster created');
+    my $wait = 2 * $self->{start_wait};
+    $self->settle($wait > 20 ? $wait : 20, 'cluster created');
     return $self;
 }
 
@@ -482,6 +490,10 @@ sub masters {
 }
 
 sub role { (split /\n/, $_[0]->cli($_[1], 'ROLE'))[0] // '' }
+
+# pid(ADDR): the process id of the node ADDR (undef when it is not
+# running)
+sub pid { FG::pid(($_[0]{node}{ $_[1] } // die "no node $_[1]")->{name}) }
 
 # id(ADDR): the node id of ADDR
 sub id { $_[0]{node}{ $_[1] }{id} // die "no node $_[1]" }
