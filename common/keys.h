@@ -22,6 +22,9 @@
 #define KEYS_EVENTS "events" /* STREAM: block events */
 #define KEYS_TRACE  "trace"  /* STREAM: one entry per stamped message */
 #define KEYS_NODES  "nodes:" /* ZSET "nodes:<kind>": node, last beat (ms) */
+#define KEYS_BLOCKED                                                           \
+	"blocked" /* ZSET: "<type>:<value>" of each block, by
+                                 * its expiry (s; +inf: until lifted) */
 
 /* fields of the limits hash: exempt, and "<metric name>:<window>" */
 #define KEYS_EXEMPT "exempt"

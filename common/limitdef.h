@@ -50,7 +50,7 @@ struct limiter {
 	long long now, maxw;
 	int n, k, metric[NMETRIC]; /* active metrics: 0 m, 1 r, 2 B */
 	long long inc[NMETRIC];
-	const char *usage, *blockk, *limk, *setk[2], *evk, *subj;
+	const char *usage, *blockk, *limk, *setk[2], *evk, *idxk, *subj;
 	bool exempt, blocked, zadded[2];
 	bool restored;  /* the block is this node's cached one, rewritten */
 	long long rttl; /* its ttl (s; 0 none) */

@@ -59,6 +59,7 @@ limiter_layout(struct limiter *l)
 	l->setk[0] = CMDBUF_CAT(b, base, KEYS_IPS);
 	l->setk[1] = CMDBUF_CAT(b, base, KEYS_SENDERS);
 	l->evk = CMDBUF_CAT(b, l->c->redis.prefix, KEYS_EVENTS);
+	l->idxk = CMDBUF_CAT(b, l->c->redis.prefix, KEYS_BLOCKED);
 	l->subj = CMDBUF_CAT(b, subject_type_name(l->r.type), ":", l->r.value);
 	for (i = 0; i < l->n; i++) {
 		struct limiter_limit *ls = &l->l[i];

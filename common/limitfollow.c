@@ -112,6 +112,13 @@ limitfollow_block(struct limiter *l, const struct limiter_result *res,
 		    b, C_WAIT, 0, "WAIT", "1", cmdbuf_num(b, l->r.wait_ms));
 		l->waited = 1;
 	}
+	/* the index of blocks, so listing them scans no key space: the
+	 * subject until its block expires (+inf: until lifted); expired
+	 * entries pruned */
+	CMDBUF_CMD(b, C_FOLLOW, 0, "ZADD", l->idxk,
+	    ttl > 0 ? cmdbuf_num(b, l->now / 1000 + ttl) : "+inf", l->subj);
+	CMDBUF_CMD(b, C_FOLLOW, 0, "ZREMRANGEBYSCORE", l->idxk, "-inf",
+	    cmdbuf_put(b, "(%lld", l->now / 1000));
 	if (l->restored)
 		return;
 	CMDBUF_CMD(b, C_FOLLOW, 0, "XADD", l->evk, "MAXLEN", "~", EVENTS_MAXLEN,

@@ -311,17 +311,22 @@ main(void)
 	       "limit 10, 3 denials rule sasl-hour value 12 limit 10 at ",
 	       112) == 0,
 	    "the block written");
-	ok(strncmp(cmdline(l, 2), "XADD fg:events MAXLEN ~ 10000 * event block",
+	is_str(cmdline(l, 2), "ZADD fg:blocked +inf sasl:alice@example.com",
+	    "in the index of blocks, until lifted (no ttl)");
+	ok(strncmp(cmdline(l, 3), "ZREMRANGEBYSCORE fg:blocked -inf (", 34) ==
+	        0,
+	    "whose expired entries are pruned");
+	ok(strncmp(cmdline(l, 4), "XADD fg:events MAXLEN ~ 10000 * event block",
 	       43) == 0,
 	    "with its event");
-	is_str(cmdline(l, 3),
+	is_str(cmdline(l, 5),
 	    "HINCRBY fg:{sasl:alice@example.com} m:3600:500000 -1",
 	    "the refused message taken back");
-	is_str(cmdline(l, 4),
+	is_str(cmdline(l, 6),
 	    "HINCRBY fg:{sasl:alice@example.com} r:3600:500000 -1",
 	    "and its recipient");
 	is_int(
-	    limiter_ncmd(l), 6, "and the ip set's TTL (alone in its window)");
+	    limiter_ncmd(l), 8, "and the ip set's TTL (alone in its window)");
 	limiter_free(l);
 
 	/* the clock: Redis' time, whatever this host says */
