@@ -143,7 +143,7 @@ rconn_role(const redisReply *r, int *replicas, char *why, size_t whysize)
 	    r->element[1]->type == REDIS_REPLY_STRING &&
 	    r->element[2]->type == REDIS_REPLY_INTEGER)
 		snprintf(why, whysize,
-		    "a read-only replica of %.64s:%lld, not a master",
+		    "a replica of %.64s:%lld, not a master",
 		    r->element[1]->str, r->element[2]->integer);
 	else
 		snprintf(why, whysize, "a %.32s, not a master", e->str);

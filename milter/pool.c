@@ -302,6 +302,7 @@ pool_beat(struct pool *p, const struct conf *cf)
 	struct pool_conn *pc = pool_get(p, cf);
 	struct beat b;
 	redisReply *r;
+	char why[160];
 	bool healthy = true;
 	int i;
 
@@ -316,11 +317,22 @@ pool_beat(struct pool *p, const struct conf *cf)
 			healthy = false;
 			break;
 		}
-		if (beat_take(&b, i, r) == -1)
-			log_warnx_every(&pool_rl_beat,
-			    "redis: heartbeat: %s: %.100s", b.argv[i][0],
-			    r->type == REDIS_REPLY_ERROR ? r->str
-			                                 : "unexpected reply");
+		if (beat_take(&b, i, r) == -1) {
+			/* ROLE: our master is one no more (a failover no
+			 * message has met yet): failing, asked anew */
+			if (strcmp(b.argv[i][0], "ROLE") == 0 &&
+			    r->type == REDIS_REPLY_ARRAY &&
+			    rconn_role(r, &b.replicas, why, sizeof(why)) == -1)
+				pool_failing(p, why); /* it drops this one */
+			else
+				log_warnx_every(&pool_rl_beat,
+				    "redis: heartbeat: %s: %.100s",
+				    b.argv[i][0],
+				    r->type == REDIS_REPLY_ERROR
+				        ? r->str
+				        : "unexpected reply");
+			b.replicas = -1;
+		}
 		freeReplyObject(r);
 	}
 	if (healthy) {

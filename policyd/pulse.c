@@ -8,11 +8,13 @@
  * heartbeat is logged at most once a minute.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "beat.h"
 #include "clock.h"
 #include "log.h"
 #include "pulse.h"
+#include "rconn.h"
 
 struct pulse {
 	struct store *store;
@@ -42,10 +44,22 @@ pulse_on_beat(const redisReply *r, int i, void *arg)
 {
 	struct pulse *p = arg;
 
-	if (beat_take(&p->b, i, r) == -1 && r != NULL)
-		log_warnx_every(&p->rl, "redis: heartbeat: %s: %.100s",
-		    p->b.argv[i][0],
-		    r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+	char why[160];
+
+	if (beat_take(&p->b, i, r) == -1 && r != NULL) {
+		/* ROLE says our master is one no more (a failover no request
+		 * has met yet): the store finds the new one */
+		if (strcmp(p->b.argv[i][0], "ROLE") == 0 &&
+		    r->type == REDIS_REPLY_ARRAY &&
+		    rconn_role(r, &p->b.replicas, why, sizeof(why)) == -1)
+			store_not_master(p->store, why);
+		else
+			log_warnx_every(&p->rl, "redis: heartbeat: %s: %.100s",
+			    p->b.argv[i][0],
+			    r->type == REDIS_REPLY_ERROR ? r->str
+			                                 : "unexpected reply");
+		p->b.replicas = -1;
+	}
 	if (++p->got < p->b.ncmd)
 		return;
 	p->beating = false;

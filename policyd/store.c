@@ -6,7 +6,8 @@
  *
  * Entry points: store_new, store_reconf, store_up, store_state,
  * store_nodes, store_set_nodes, store_replicas, store_set_replicas,
- * store_conf, store_cluster, store_gen, store_pipeline, store_free. A server or the sentinels'
+ * store_not_master, store_conf, store_cluster, store_gen,
+ * store_pipeline, store_free. A server or the sentinels'
  * master: one link, reconnected after its backoff; with sentinels, each
  * connect asks them first (policyd/seek.c), and a failing reply drops
  * the link so they are asked again. A cluster: the slot map from CLUSTER
@@ -235,6 +236,13 @@ store_answer(void *arg, struct link *l, enum pipe_answer what, const char *why)
 		store_share(s);
 	store_later(
 	    s, s->mode == SM_CLUSTER ? STORE_REFRESH_MS : link_retry_ms(l));
+}
+
+void
+store_not_master(struct store *s, const char *why)
+{
+	if (s->mode != SM_CLUSTER && s->link[0] != NULL)
+		store_answer(s, s->link[0], PIPE_FAILING, why);
 }
 
 /* store_init - the links of c's mode, and the first connect */

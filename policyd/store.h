@@ -50,6 +50,10 @@ void store_set_nodes(struct store *, long long);
  * any master); 0 while down; store_set_replicas - the heartbeat's ROLE */
 int store_replicas(const struct store *);
 void store_set_replicas(struct store *, int);
+/* store_not_master - the heartbeat's ROLE says the server is no master
+ * (why): with sentinels they are asked again at once; a lone server is
+ * failing (its writes are refused anyway) */
+void store_not_master(struct store *, const char *why);
 /* store_conf - the config the store runs with now */
 const struct conf *store_conf(const struct store *);
 /* store_cluster - Redis is a cluster (no ROLE, no SELECT) */

@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # SPDX-License-Identifier: BSD-2-Clause
-# Redis that answers but cannot serve (issue 11): out of memory (maxmemory
+# Redis that answers but cannot serve (issue 11; issue 12: a server
+# turned into a replica, seen by the heartbeat's ROLE): out of memory (maxmemory
 # reached, noeviction) is a state of Redis, not a line per request: one
 # "redis: failing" line, the stats line says so, every request is decided
 # locally (limits still enforced); when Redis can write again, counting
@@ -113,8 +114,25 @@ ask($tc, rcpt_req(sasl_username => "u$_\@example.com", instance => "t$_",
     client_address => '192.0.2.1', recipient => 'r@n')) for 1 .. 20;
 $lines = () = log_since('t', 0) =~ /answers without a password: any local user can lift its own block/g;
 is($lines, 1, 'warns once that any local user can lift blocks');
-ok(stop_policyd('t'), 'clean exit');
 unlike(log_since('o', 0), qr/without a password/,
     'on a unix socket no such warning');
+
+# the server stops being a master (an admin or a failover made it a
+# replica) while no request comes: the heartbeat's ROLE notices it
+my $rp2 = free_port();
+FG::spawn('redis-other', 'redis-server', '--port', $rp2, '--bind',
+    '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir());
+ok(wait_until(10, sub { `redis-cli -p $rp2 PING 2>/dev/null` =~ /PONG/ }),
+    'another Redis');
+my $off = log_size('t');
+# a writable replica: only ROLE can tell
+`redis-cli -p $rp CONFIG SET replica-read-only no`;
+`redis-cli -p $rp REPLICAOF 127.0.0.1 $rp2`;
+ok(wait_until(8, sub { log_since('t', $off) =~
+    /redis: failing: a replica of 127\.0\.0\.1:$rp2, not a master/ }),
+    'made a (writable) replica, with no request: the heartbeat says so')
+    or diag(log_since('t', $off));
+ok(stop_policyd('t'), 'clean exit');
 FG::reap('redis-tcp', 'KILL');
+FG::reap('redis-other', 'KILL');
 done_testing();
