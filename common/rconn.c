@@ -142,8 +142,7 @@ rconn_role(const redisReply *r, int *replicas, char *why, size_t whysize)
 	if (strcmp(e->str, "slave") == 0 && r->elements >= 3 &&
 	    r->element[1]->type == REDIS_REPLY_STRING &&
 	    r->element[2]->type == REDIS_REPLY_INTEGER)
-		snprintf(why, whysize,
-		    "a replica of %.64s:%lld, not a master",
+		snprintf(why, whysize, "a replica of %.64s:%lld, not a master",
 		    r->element[1]->str, r->element[2]->integer);
 	else
 		snprintf(why, whysize, "a %.32s, not a master", e->str);

@@ -148,8 +148,8 @@ role(void)
 	r = rarr(5, rstr("slave"), rstr("127.0.0.1"), rnum(6379),
 	    rstr("connected"), rnum(42));
 	is_int(rconn_role(r, &n, why, sizeof(why)), -1, "a replica fails");
-	is_str(why, "a replica of 127.0.0.1:6379, not a master",
-	    "and says whose");
+	is_str(
+	    why, "a replica of 127.0.0.1:6379, not a master", "and says whose");
 	rfree(r);
 	r = rarr(2, rstr("sentinel"), rarr(1, rstr("floodgate")));
 	is_int(rconn_role(r, &n, why, sizeof(why)), -1, "a sentinel fails");
