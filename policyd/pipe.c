@@ -4,10 +4,13 @@
  *
  * Entry points: pipe_send. A redirection asks the caller's command
  * function for the command again: its arguments live until its reply is
- * in (the limiter keeps its commands until the round is settled). Each hiredis callback holds the pipeline (outstanding); it is
- * freed when the last one ran and its timer is gone. hiredis 0.14 hands
- * NULL to every pending callback of a context it frees: a command
- * already answered ignores it.
+ * in (the limiter keeps its commands until the round is settled). Each
+ * hiredis callback holds the pipeline (outstanding); it is freed when
+ * the last one ran and its timer is gone. hiredis 0.14 hands NULL to
+ * every pending callback of a context it frees: a command already
+ * answered ignores it. A link is only touched from a reply that came
+ * through it (then it is alive): it is reported serving when the last
+ * of its commands in the pipeline is answered and none said failing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +26,23 @@ struct pipe_cmd {
 	struct pipe *p;
 	int i;
 	bool done;
-	bool replied, failing; /* a reply came, one that said failing */
 	int redirects;
 	struct link *l; /* the link it waits on */
+	int on;         /* its entry in the pipeline's links, -1 none */
 };
 
+/* a link of the pipeline: its commands not answered yet */
+struct pipe_link {
+	struct link *l;
+	int left;
+	bool bad; /* one said failing, or got no reply */
+};
+
+#define PIPE_LINKS 8
+
 struct pipe {
+	struct pipe_link ln[PIPE_LINKS];
+	int nln;
 	pipe_cb *cb;
 	void *arg;
 	pipe_cmd_fn *cmdfn;
@@ -51,34 +65,42 @@ pipe_release(struct pipe *p)
 	free(p);
 }
 
-/* pipe_served - every command answered: each link that answered all of
- * its commands without saying it cannot serve is reported as serving
- * (a read that passes beside a refused write is not) */
+/* pipe_on_link - c is sent on l: its link's entry counts it */
 static void
-pipe_served(struct pipe *p)
+pipe_on_link(struct pipe_cmd *c, struct link *l)
 {
-	struct link *seen[8];
-	bool bad[8];
-	int i, j, n = 0;
+	struct pipe *p = c->p;
+	int j;
 
-	for (i = 0; i < p->n; i++) {
-		struct pipe_cmd *c = &p->cmd[i];
-
-		if (c->l == NULL)
-			continue;
-		for (j = 0; j < n && seen[j] != c->l; j++)
-			;
-		if (j == n) {
-			if (n == (int)(sizeof(seen) / sizeof(seen[0])))
-				continue;
-			seen[n] = c->l;
-			bad[n++] = false;
+	for (j = 0; j < p->nln && p->ln[j].l != l; j++)
+		;
+	if (j == p->nln) {
+		if (j == PIPE_LINKS) {
+			c->on = -1; /* not followed: never reported serving */
+			return;
 		}
-		bad[j] |= !c->replied || c->failing;
+		p->ln[p->nln++] = (struct pipe_link){l, 0, false};
 	}
-	for (j = 0; j < n; j++)
-		if (!bad[j])
-			p->rt.answer(p->rt.arg, seen[j], PIPE_OK, NULL);
+	p->ln[j].left++;
+	c->on = j;
+}
+
+/* pipe_off_link - c's link answered it (r; NULL: it failed): when that
+ * was its last command and none failed, the link is serving. Called
+ * only from a reply that came through the link */
+static void
+pipe_off_link(struct pipe_cmd *c, const redisReply *r, bool failing)
+{
+	struct pipe *p = c->p;
+	struct pipe_link *e;
+
+	if (c->on == -1)
+		return;
+	e = &p->ln[c->on];
+	c->on = -1;
+	e->bad |= r == NULL || failing;
+	if (--e->left == 0 && !e->bad && r != NULL)
+		p->rt.answer(p->rt.arg, e->l, PIPE_OK, NULL);
 }
 
 /* pipe_answer - command c's reply (NULL: none); the last stops the
@@ -91,16 +113,8 @@ pipe_answer(struct pipe_cmd *c, const redisReply *r)
 	if (c->done)
 		return;
 	c->done = true;
-	if (r != NULL) {
-		c->replied = true;
-		c->failing = rconn_reply_failing(r);
-		if (c->failing)
-			p->rt.answer(p->rt.arg, c->l, PIPE_FAILING, r->str);
-	}
-	if (++p->answered == p->n) {
+	if (++p->answered == p->n)
 		evtimer_del(p->timer);
-		pipe_served(p);
-	}
 	p->cb(r, c->i, p->arg);
 }
 
@@ -128,6 +142,7 @@ pipe_put(struct pipe_cmd *c, struct link *l, bool asking)
 	              (const char **)argv, len) != REDIS_OK)
 		return -1;
 	c->l = l;
+	pipe_on_link(c, l);
 	c->p->outstanding++;
 	return 0;
 }
@@ -159,12 +174,21 @@ pipe_on_reply(redisAsyncContext *ctx, void *reply, void *priv)
 	struct pipe_cmd *c = priv;
 	struct pipe *p = c->p;
 	const redisReply *r = reply;
+	bool failing = rconn_reply_failing(r);
 
 	(void)ctx;
-	if (!c->done && r != NULL && !pipe_redirected(c, r))
-		pipe_answer(c, r);
-	else if (r == NULL)
+	if (c->done || r == NULL) {
+		if (r == NULL && c->on != -1)
+			pipe_off_link(c, NULL, false); /* its link went */
 		pipe_answer(c, NULL);
+	} else {
+		/* the reply came through c->l: it is alive now */
+		pipe_off_link(c, r, failing);
+		if (failing)
+			p->rt.answer(p->rt.arg, c->l, PIPE_FAILING, r->str);
+		if (!pipe_redirected(c, r))
+			pipe_answer(c, r);
+	}
 	pipe_release(p);
 }
 
@@ -231,7 +255,7 @@ pipe_send(struct event_base *base, long long timeout_ms,
 		c->p = p;
 		c->i = i;
 		cmd(cmdarg, i, &argc, &argv, &len);
-		slot = cslot_cmd_slot(argc, argv, len);
+		slot = rt->slots ? cslot_cmd_slot(argc, argv, len) : -1;
 		l = slot == -1 && prev != NULL ? prev
 		                               : rt->route(rt->arg, slot);
 		prev = l;

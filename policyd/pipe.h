@@ -35,6 +35,7 @@ typedef void pipe_cmd_fn(void *arg, int i, int *argc, const char *const **argv,
     const size_t **argvlen);
 
 struct pipe_router {
+	bool slots; /* a cluster: each command's slot is worked out */
 	/* the link for slot (-1: any); NULL: none can take it now */
 	struct link *(*route)(void *arg, int slot);
 	/* a MOVED (ask false) or ASK: the link of to, made when new */

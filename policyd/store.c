@@ -254,6 +254,7 @@ store_init(struct store *s)
 	s->mode = c->redis.ncluster > 0 ? SM_CLUSTER
 	    : c->redis.nsentinels > 0   ? SM_SENTINEL
 	                                : SM_SERVER;
+	s->rt.slots = s->mode == SM_CLUSTER;
 	if (s->mode == SM_SERVER &&
 	    (s->link[0] = store_link(s, c->redis.server)) != NULL)
 		s->nlinks = 1;
@@ -298,7 +299,7 @@ store_new(struct event_base *base, const struct conf *c)
 	s->conf = c;
 	s->nodes = 1;
 	s->rt = (struct pipe_router){
-	    store_route, storemap_redirect, store_answer, s};
+	    false, store_route, storemap_redirect, store_answer, s};
 	if ((s->retry = evtimer_new(base, store_on_retry, s)) == NULL) {
 		free(s);
 		return NULL;
