@@ -134,12 +134,16 @@ pipe_put(struct pipe_cmd *c, struct link *l, bool asking)
 	if (asking && redisAsyncCommand(ctx, NULL, NULL, "ASKING") != REDIS_OK)
 		return -1;
 	c->p->cmdfn(c->p->cmdarg, c->i, &argc, &argv, &len);
-	/* our formatter; hiredis' (slower) for an outsized command */
-	if ((rl = resp_format(resp, sizeof(resp), argc, argv, len)) > 0
-	        ? redisAsyncFormattedCommand(ctx, pipe_on_reply, c, resp, rl) !=
-	            REDIS_OK
-	        : redisAsyncCommandArgv(ctx, pipe_on_reply, c, argc,
-	              (const char **)argv, len) != REDIS_OK)
+	/* our formatter; hiredis' (slower) for an outsized command. hiredis
+	 * compares the name with "subscribe\r\n" and the like (11 bytes):
+	 * the bytes after a short command are set, not left unset */
+	if ((rl = resp_format(resp, sizeof(resp), argc, argv, len)) > 0)
+		memset(resp + rl, 0,
+		    sizeof(resp) - rl < 16 ? sizeof(resp) - rl : 16);
+	if (rl > 0 ? redisAsyncFormattedCommand(
+	                 ctx, pipe_on_reply, c, resp, rl) != REDIS_OK
+	           : redisAsyncCommandArgv(ctx, pipe_on_reply, c, argc,
+	                 (const char **)argv, len) != REDIS_OK)
 		return -1;
 	c->l = l;
 	pipe_on_link(c, l);
