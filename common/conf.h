@@ -113,6 +113,7 @@ struct conf {
 		int max_connections;
 		int max_connections_per_peer; /* 0: max_connections / 2 */
 		long long stats_interval;
+		char metrics_listen[CONF_PATH_MAX]; /* "" off, inet:HOST:PORT */
 		long long request_timeout; /* s, from a request's first byte */
 		long long idle_timeout;    /* s, between requests */
 	} policyd;

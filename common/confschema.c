@@ -148,6 +148,19 @@ confschema_server(const char *s)
 	return rconn_addr_parse(s, &a, why, sizeof(why)) == 0;
 }
 
+/* confschema_metrics - "" (off) or inet:HOST:PORT */
+static bool
+confschema_metrics(const char *s)
+{
+	struct rconn_addr a;
+	char why[256];
+
+	return s[0] == '\0' ||
+	    (strncmp(s, "inet:", 5) == 0 &&
+	        rconn_addr_parse(s + 5, &a, why, sizeof(why)) == 0 &&
+	        !a.is_unix);
+}
+
 static const char *const confschema_mode_words[] = {"enforce", "dryrun"};
 static const char *const confschema_failure_words[] = {
     [CONF_FAIL_LOCAL] = "local",
@@ -288,6 +301,9 @@ static const struct confschema_row confschema_table[] = {
      * process limit; above max_connections it is max_connections */
     {"policyd", "max_connections_per_peer", CONFSCHEMA_INT, "0", .min = 0,
         .max = 100000, C(policyd.max_connections_per_peer), .reload = true},
+    {"policyd", "metrics_listen", CONFSCHEMA_STR, "",
+        STR_C(policyd.metrics_listen), .valid = confschema_metrics,
+        .complaint = "is not inet:HOST:PORT"},
     {"policyd", "stats_interval", CONFSCHEMA_DURATION, "300", .min = 0,
         .max = DAYS(1), .unit = CONFSCHEMA_SEC, C(policyd.stats_interval),
         .reload = true},

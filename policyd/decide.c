@@ -3,6 +3,7 @@
  * decide - policyd's async driver of the verdict (common/verdict.h).
  *
  * Entry points: decide_new, decide_reconf, decide_request, decide_stats,
+ * decide_set_metrics,
  * decide_free. Each subject's round trips are their own pipeline on the
  * one async connection, so no subject waits for another's; the verdict
  * decides (never OK). Counting: RCPT counts one
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "beat.h"
 #include "clock.h"
@@ -39,6 +41,7 @@ struct decide {
 	struct local *local;
 	struct decide_confref *cur;
 	struct decide_stats st;
+	struct metrics *m;
 };
 
 /* one subject's round trips on the async connection */
@@ -63,6 +66,7 @@ struct decide_op {
 	char client[64], instance[64], sasl[128];
 	enum request_state state;
 	long long messages;
+	long long t0_us; /* when the request was read */
 };
 
 static void decide_reply(const redisReply *, int, void *);
@@ -125,6 +129,22 @@ decide_conf(const struct decide *d)
 	return d->cur->c;
 }
 
+/* decide_now_us - the monotonic clock in microseconds */
+static long long
+decide_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void
+decide_set_metrics(struct decide *d, struct metrics *m)
+{
+	d->m = m;
+}
+
 void
 decide_stats(const struct decide *d, struct decide_stats *out)
 {
@@ -173,8 +193,11 @@ decide_finish(struct decide_op *op)
 
 	verdict_decide(v, &vd);
 	for (i = 0; i < v->n; i++) {
-		if (verdict_block_line(v, i, line, sizeof(line)))
+		if (verdict_block_line(v, i, line, sizeof(line))) {
 			log_info("%s client=%s", line, op->client);
+			if (d->m != NULL && !v->c->dryrun)
+				metrics_block(d->m, v->sub[i].res.rule);
+		}
 		if (verdict_durable_line(v, i, line, sizeof(line)))
 			log_warnx("%s client=%s", line, op->client);
 	}
@@ -198,6 +221,16 @@ decide_finish(struct decide_op *op)
 		d->st.dunno++;
 	}
 	action = vd.enforced ? vd.action : "DUNNO";
+	if (d->m != NULL) {
+		static const char *const kind[] = {
+		    "pass", "blocked", "over", "failure"};
+
+		if (vd.kind != VERDICT_PASS)
+			metrics_decision(
+			    d->m, v->sub[vd.sub].res.rule, kind[vd.kind]);
+		metrics_answer(d->m, op->state, action,
+		    (uint64_t)(decide_now_us() - op->t0_us));
+	}
 	if (strcmp(action, "DUNNO") == 0) {
 		if (op->messages > 0 && op->dc != NULL)
 			op->dc->counted = true;
@@ -356,6 +389,7 @@ decide_request(struct decide *d, struct decide_conn *dc,
 		return;
 	}
 	op->d = d;
+	op->t0_us = decide_now_us();
 	op->cr = d->cur;
 	op->cr->refs++;
 	op->dc = dc;

@@ -18,6 +18,7 @@
 
 #include "conf.h"
 #include "local.h"
+#include "metrics.h"
 #include "request.h"
 #include "store.h"
 
@@ -42,5 +43,7 @@ const struct conf *decide_conf(const struct decide *);
 void decide_request(struct decide *, struct decide_conn *,
     const struct request *, decide_cb *, void *arg);
 void decide_stats(const struct decide *, struct decide_stats *);
+/* decide_set_metrics - tally every answer into m (policyd/metrics.h) */
+void decide_set_metrics(struct decide *, struct metrics *);
 
 #endif

@@ -24,7 +24,9 @@
 #include "local.h"
 #include "log.h"
 #include "subject.h"
+#include "metrics.h"
 #include "priv.h"
+#include "prom.h"
 #include "pulse.h"
 #include "rconn.h"
 #include "server.h"
@@ -35,6 +37,7 @@ struct daemon {
 	struct event_base *base;
 	struct store *store;
 	struct pulse *pulse;
+	struct metrics *metrics;
 	struct local *local;
 	struct decide *decide;
 	struct server *server;
@@ -69,6 +72,40 @@ main_drop_privileges(const char *user)
 		log_warnx("%s", pu.msg);
 	if (priv_drop(pu.name, err, sizeof(err)) == -1)
 		fatalx("policyd.user: %s", err);
+}
+
+/* main_metrics - the daemon's own samples of a scrape */
+static void
+main_metrics(void *arg, struct evbuffer *b)
+{
+	struct daemon *d = arg;
+	struct decide_stats st;
+	struct server_stats ss;
+
+	decide_stats(d->decide, &st);
+	server_stats(d->server, &ss);
+	prom_family(b, "floodgate_policyd_requests_total", "counter",
+	    "Policy requests decided");
+	prom_sample(b, "floodgate_policyd_requests_total", st.requests, NULL);
+	prom_family(b, "floodgate_policyd_degraded_total", "counter",
+	    "Subjects decided without Redis (on_failure)");
+	prom_sample(b, "floodgate_policyd_degraded_total", st.degraded, NULL);
+	prom_family(b, "floodgate_policyd_redis_up", "gauge",
+	    "1 when Redis answers (a cluster: every master), else 0");
+	prom_sample(b, "floodgate_policyd_redis_up",
+	    strcmp(store_state(d->store), "up") == 0, NULL);
+	prom_family(b, "floodgate_policyd_redis_reconnects_total", "counter",
+	    "Connections to Redis made again after the first");
+	prom_sample(b, "floodgate_policyd_redis_reconnects_total",
+	    store_reconnects(d->store), NULL);
+	prom_family(b, "floodgate_policyd_connections", "gauge",
+	    "Policy connections open");
+	prom_sample(
+	    b, "floodgate_policyd_connections", (uint64_t)ss.conns, NULL);
+	prom_family(b, "floodgate_policyd_connections_refused_total", "counter",
+	    "Connections refused: peer not allowed, or over a cap");
+	prom_sample(b, "floodgate_policyd_connections_refused_total",
+	    ss.refused + ss.capped + ss.full, NULL);
 }
 
 static void
@@ -240,6 +277,13 @@ main(int argc, char *argv[])
 		fatalx("out of memory");
 	if (server_listen(d.server, c, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	if ((d.metrics = metrics_new()) == NULL)
+		fatalx("out of memory");
+	decide_set_metrics(d.decide, d.metrics);
+	if (c->policyd.metrics_listen[0] != '\0' &&
+	    metrics_listen(d.metrics, d.base, c->policyd.metrics_listen,
+	        main_metrics, &d, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	main_drop_privileges(c->policyd.user);
 	sighup = evsignal_new(d.base, SIGHUP, main_on_hup, &d);
 	sigterm = evsignal_new(d.base, SIGTERM, main_on_term, &d);
@@ -261,6 +305,7 @@ main(int argc, char *argv[])
 	signal(SIGINT, SIG_IGN);
 	store_free(d.store); /* pending decisions get answered first */
 	pulse_free(d.pulse); /* after: its heartbeat's answer too */
+	metrics_free(d.metrics);
 	server_free(d.server);
 	decide_free(d.decide);
 	local_free(d.local);

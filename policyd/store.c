@@ -6,7 +6,7 @@
  *
  * Entry points: store_new, store_reconf, store_up, store_state,
  * store_nodes, store_set_nodes, store_replicas, store_set_replicas,
- * store_not_master, store_conf, store_cluster, store_gen,
+ * store_not_master, store_reconnects, store_conf, store_cluster, store_gen,
  * store_pipeline, store_free. A server or the sentinels'
  * master: one link, reconnected after its backoff; with sentinels, each
  * connect asks them first (policyd/seek.c), and a failing reply drops
@@ -72,6 +72,8 @@ store_on_link(void *arg, struct link *l, bool up, bool logged)
 {
 	struct store *s = arg;
 
+	if (up)
+		s->ups++;
 	if (!up && logged)
 		store_share(s);
 	if (s->mode != SM_CLUSTER) {
@@ -406,6 +408,14 @@ unsigned int
 store_gen(const struct store *s)
 {
 	return s->gen;
+}
+
+unsigned long
+store_reconnects(const struct store *s)
+{
+	long n = (long)s->ups - (s->mode == SM_CLUSTER ? s->nlinks : 1);
+
+	return n > 0 ? (unsigned long)n : 0;
 }
 
 const struct conf *

@@ -54,6 +54,8 @@ void store_set_replicas(struct store *, int);
  * (why): with sentinels they are asked again at once; a lone server is
  * failing (its writes are refused anyway) */
 void store_not_master(struct store *, const char *why);
+/* store_reconnects - connections made again after the first ones */
+unsigned long store_reconnects(const struct store *);
 /* store_conf - the config the store runs with now */
 const struct conf *store_conf(const struct store *);
 /* store_cluster - Redis is a cluster (no ROLE, no SELECT) */

@@ -39,6 +39,7 @@ struct store {
 	int sentinel;               /* the one to ask first */
 	char master[CONF_PATH_MAX]; /* the sentinels' master */
 	/* links out of use, kept until no pipeline can name them */
+	unsigned long ups; /* links come up (the first ones included) */
 	struct link *retired[STORE_RETIRED_MAX];
 	long long retired_at[STORE_RETIRED_MAX];
 	int nretired;

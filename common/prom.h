@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * prom - the Prometheus text exposition format (version 0.0.4), written
+ * into a libevent buffer: a metric family's HELP and TYPE lines, samples
+ * with escaped label values, and latency histograms with fixed buckets
+ * (seconds). Never logs; the caller serves the buffer (evhttp).
+ */
+#ifndef FG_PROM_H
+#define FG_PROM_H
+
+#include <stdint.h>
+
+#include <event2/buffer.h>
+
+#define PROM_BUCKETS 12
+
+/* a latency histogram: counts per bucket (not cumulative), sum in us */
+struct prom_hist {
+	uint64_t bucket[PROM_BUCKETS + 1]; /* the last: above every bound */
+	uint64_t count;
+	uint64_t sum_us;
+};
+
+/* prom_family - "# HELP name help" and "# TYPE name type" */
+void prom_family(
+    struct evbuffer *, const char *name, const char *type, const char *help);
+/* prom_sample - "name{labels} value": labels as "k1", "v1", ... NULL
+ * (values escaped) */
+void prom_sample(struct evbuffer *, const char *name, uint64_t value, ...);
+/* prom_observe - one latency of us microseconds */
+void prom_observe(struct prom_hist *, uint64_t us);
+/* prom_hist_write - the family of h (name_bucket, _sum, _count) */
+void prom_hist_write(struct evbuffer *, const char *name, const char *help,
+    const struct prom_hist *h);
+
+#endif
