@@ -134,6 +134,7 @@ struct conf {
 		long long trace_maxlen;
 		long long proc_budget_ms;
 		long long timeout; /* s, libmilter's session timeout */
+		char metrics_listen[CONF_PATH_MAX]; /* "" off, inet:HOST:PORT */
 	} milter;
 
 	struct conf_limit limits[CONF_LIMITS_MAX];

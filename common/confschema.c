@@ -350,6 +350,9 @@ static const struct confschema_row confschema_table[] = {
         .unit = CONFSCHEMA_MSEC, C(milter.proc_budget_ms), .reload = true},
     /* above Postfix's smtpd_timeout (300 s) twice: a slow client between
      * two commands must not cost its message; libmilter's own is 7210 s */
+    {"milter", "metrics_listen", CONFSCHEMA_STR, "",
+        STR_C(milter.metrics_listen), .valid = confschema_metrics,
+        .complaint = "is not inet:HOST:PORT"},
     {"milter", "timeout", CONFSCHEMA_DURATION, "600", .min = 1, .max = 7210,
         .unit = CONFSCHEMA_SEC, C(milter.timeout)},
 

@@ -3,7 +3,8 @@
  * prom - the Prometheus text exposition format (version 0.0.4), written
  * into a libevent buffer: a metric family's HELP and TYPE lines, samples
  * with escaped label values, and latency histograms with fixed buckets
- * (seconds). Never logs; the caller serves the buffer (evhttp).
+ * (seconds), and the HTTP endpoint that serves them (evhttp). Never
+ * logs.
  */
 #ifndef FG_PROM_H
 #define FG_PROM_H
@@ -11,6 +12,8 @@
 #include <stdint.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
 
 #define PROM_BUCKETS 12
 
@@ -20,6 +23,15 @@ struct prom_hist {
 	uint64_t count;
 	uint64_t sum_us;
 };
+
+/* the body of a scrape: every sample into b */
+typedef void prom_write_fn(void *arg, struct evbuffer *b);
+
+/* prom_listen - serve GET /metrics on spec ("inet:HOST:PORT") with
+ * libevent's evhttp on base (any other path: 404); the server, or NULL
+ * with err (what names the option) */
+struct evhttp *prom_listen(struct event_base *, const char *spec,
+    const char *what, prom_write_fn *, void *arg, char *err, size_t errsize);
 
 /* prom_family - "# HELP name help" and "# TYPE name type" */
 void prom_family(

@@ -34,6 +34,8 @@ void account_message(struct account *, const struct conf *,
     const struct origin *o, struct account_verdict *);
 /* account_reconf - the set of limits may have changed */
 void account_reconf(struct account *);
+/* account_redis_up - Redis answers (the pool's state) */
+bool account_redis_up(struct account *);
 /* account_beat - this milter's heartbeat (the beat thread, every
  * BEAT_INTERVAL_MS) */
 void account_beat(struct account *, const struct conf *);

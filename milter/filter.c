@@ -22,6 +22,7 @@
 
 #include "filter.h"
 #include "log.h"
+#include "mmetrics.h"
 #include "mconf.h"
 #include "origin.h"
 #include "stamp.h"
@@ -103,6 +104,7 @@ fi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 {
 	struct filter_conn *fc = smfi_getpriv(ctx);
 	struct mconf *m;
+	uint64_t t0;
 
 	(void)hostname;
 	if (fc == NULL && (fc = calloc(1, sizeof(*fc))) == NULL) {
@@ -111,9 +113,12 @@ fi_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 	}
 	smfi_setpriv(ctx, fc);
 	m = mconf_get();
+	t0 = mmetrics_now_us();
 	origin_connect(&fc->o, sa, smfi_getsymval(ctx, "{daemon_addr}"),
 	    smfi_getsymval(ctx, "{daemon_port}"),
 	    m != NULL ? (int)m->c->milter.proc_budget_ms : 0);
+	if (!fc->o.remote)
+		mmetrics_origin_us(mmetrics_now_us() - t0);
 	mconf_put(m);
 	if (fc->o.unattributed)
 		log_warnx_every(&filter_rl_unattributed,
@@ -299,23 +304,31 @@ fi_eom(SMFICTX *ctx)
 	enum conf_mact act;
 	struct mconf *m;
 	struct origin o;
+	uint64_t t0;
+	bool stamped;
 	int removed;
 
 	if (fc == NULL || (m = mconf_get()) == NULL)
 		return SMFIS_CONTINUE;
 	o = fc->o; /* the connection's facts stay for its next message */
+	t0 = mmetrics_now_us();
 	origin_eom(&o, smfi_getsymval(ctx, "i"));
+	if (o.src == ORIGIN_SENDMAIL) /* the queue file, by the helper */
+		mmetrics_origin_us(mmetrics_now_us() - t0);
 	if (o.src == ORIGIN_SENDMAIL && o.unattributed)
 		log_warnx_every(&filter_rl_unattributed,
 		    "qid=%s: sendmail submission not attributed: %s", o.qid,
 		    o.why);
 	removed = filter_strip(ctx, fc, m);
-	if (filter_stamp(ctx, fc, m, &o) == -1)
+	if (!(stamped = filter_stamp(ctx, fc, m, &o) == 0))
 		log_warnx_every(
 		    &filter_rl_mta, "qid=%s: could not add the stamp", o.qid);
+	t0 = mmetrics_now_us();
 	account_message(filter_acct, m->c, &o, &v);
+	mmetrics_redis_us(mmetrics_now_us() - t0);
 	act = filter_action(m->c, &o, &v);
 	filter_log(&o, &v, act, removed);
+	mmetrics_message(&o, stamped, removed, act);
 	mconf_put(m);
 	return filter_reply(ctx, &o, &v, act);
 }

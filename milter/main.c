@@ -33,6 +33,7 @@
 #include "log.h"
 #include "subject.h"
 #include "mconf.h"
+#include "mmetrics.h"
 #include "priv.h"
 #include "rconn.h"
 #include "version.h"
@@ -78,6 +79,13 @@ main_reload_thread(void *arg)
 		    m->c->nlimits, m->nkeys, m->c->dryrun ? ", dry-run" : "");
 	}
 	return NULL;
+}
+
+/* main_redis_up - Redis answers (for the metrics) */
+static bool
+main_redis_up(void)
+{
+	return account_redis_up(milter_acct);
 }
 
 /* main_beat_thread - this milter's heartbeat in Redis, at once and then
@@ -227,6 +235,11 @@ main(int argc, char *argv[])
 	if (pthread_create(&tid, NULL, main_beat_thread, NULL) != 0)
 		fatalx("cannot start the heartbeat thread");
 	pthread_detach(tid);
+	/* after the mask: no signal may end the process in its thread */
+	if (m->c->milter.metrics_listen[0] != '\0' &&
+	    mmetrics_start(m->c->milter.metrics_listen, main_redis_up, err,
+	        sizeof(err)) == -1)
+		fatalx("%s", err);
 	log_info("started %s: %d limits, socket %s, redis %s%s",
 	    FLOODGATE_VERSION, m->c->nlimits, m->c->milter.socket,
 	    rconn_where(m->c, where, sizeof(where)),

@@ -15,7 +15,6 @@
 
 #include "metrics.h"
 #include "prom.h"
-#include "rconn.h"
 #include "str.h"
 
 #define METRICS_STATES (RS_ETRN + 1)
@@ -165,61 +164,24 @@ metrics_write(struct metrics *m, struct evbuffer *b)
 	    "Time from a request read to its answer", &m->latency);
 }
 
-/* metrics_on_request - evhttp's callback of every request */
+/* metrics_body - a scrape: the tallies, then the daemon's own */
 static void
-metrics_on_request(struct evhttp_request *req, void *arg)
+metrics_body(void *arg, struct evbuffer *b)
 {
 	struct metrics *m = arg;
-	struct evbuffer *b;
-	const char *path = evhttp_request_get_uri(req);
 
-	if (strcmp(path, "/metrics") != 0) {
-		evhttp_send_error(req, HTTP_NOTFOUND, "only /metrics here");
-		return;
-	}
-	if ((b = evbuffer_new()) == NULL) {
-		evhttp_send_error(req, HTTP_SERVUNAVAIL, "out of memory");
-		return;
-	}
 	metrics_write(m, b);
 	if (m->more != NULL)
 		m->more(m->arg, b);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-	evhttp_send_reply(req, HTTP_OK, "OK", b);
-	evbuffer_free(b);
 }
 
 int
 metrics_listen(struct metrics *m, struct event_base *base, const char *spec,
     metrics_more_fn *more, void *arg, char *err, size_t errsize)
 {
-	struct rconn_addr a;
-
-	if (strncmp(spec, "inet:", 5) != 0 ||
-	    rconn_addr_parse(spec + 5, &a, err, errsize) == -1 || a.is_unix) {
-		snprintf(err, errsize,
-		    "policyd.metrics_listen: '%.100s' is not inet:HOST:PORT",
-		    spec);
-		return -1;
-	}
-	if ((m->http = evhttp_new(base)) == NULL) {
-		snprintf(err, errsize, "metrics: out of memory");
-		return -1;
-	}
-	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
-	evhttp_set_timeout(m->http, 10);
-	evhttp_set_max_headers_size(m->http, 8192);
-	evhttp_set_max_body_size(m->http, 0);
-	evhttp_set_gencb(m->http, metrics_on_request, m);
-	if (evhttp_bind_socket(m->http, a.host, (ev_uint16_t)a.port) != 0) {
-		snprintf(
-		    err, errsize, "metrics: cannot listen on %.100s", spec);
-		evhttp_free(m->http);
-		m->http = NULL;
-		return -1;
-	}
 	m->more = more;
 	m->arg = arg;
-	return 0;
+	m->http = prom_listen(base, spec, "policyd.metrics_listen",
+	    metrics_body, m, err, errsize);
+	return m->http != NULL ? 0 : -1;
 }

@@ -88,17 +88,7 @@ stop_policyd('n');
 # 3. the milter as the ACL user, under a real Postfix
 my $u = 'fgtest2';
 my $uid = FGPostfix::test_user($u);
-my $msock = "$dir/milter.sock";
-my $key = "$dir/stamp.key";
-open my $kf, '>', $key or die;
-print $kf "0123456789abcdef0123456789abcdef\n";
-close $kf;
-chmod 0600, $key;
-my $pf = FGPostfix->new('acl', main => <<"EOF2");
-smtpd_milters = unix:$msock
-non_smtpd_milters = \$smtpd_milters
-milter_default_action = tempfail
-EOF2
+my ($pf, $msock, $key) = FGPostfix::with_milter('acl');
 my $mconf = write_conf('m.conf', <<"EOF2");
 node = "acl1"
 redis {

@@ -66,17 +66,7 @@ for my $n ('a', 'b') {
 my $dir = tmpdir();
 my $u = 'fgtest2';
 FGPostfix::test_user($u);
-my $msock = "$dir/milter.sock";
-my $key = "$dir/stamp.key";
-open my $kf, '>', $key or die;
-print $kf "0123456789abcdef0123456789abcdef\n";
-close $kf;
-chmod 0600, $key;
-my $pf = FGPostfix->new('sen', main => <<"EOF2");
-smtpd_milters = unix:$msock
-non_smtpd_milters = \$smtpd_milters
-milter_default_action = tempfail
-EOF2
+my ($pf, $msock, $key) = FGPostfix::with_milter('sen');
 start_milter('milter', write_conf('m.conf', <<"EOF2"), $msock);
 node = "node-a"
 $redis
