@@ -34,7 +34,8 @@ beat_start(struct beat *b, const struct conf *c, const char *kind,
 		b->argc[b->ncmd] = (int)(sizeof(a_) / sizeof(a_[0]));          \
 		memcpy(b->argv[b->ncmd++], a_, sizeof(a_));                    \
 	} while (0)
-	BEAT_CMD("ZADD", b->key, b->now, c->node);
+	snprintf(b->node, sizeof(b->node), "%s", c->node);
+	BEAT_CMD("ZADD", b->key, b->now, b->node);
 	BEAT_CMD("ZREMRANGEBYSCORE", b->key, "-inf", b->dead);
 	BEAT_CMD("ZCARD", b->key);
 	BEAT_CMD("PEXPIRE", b->key, b->ttl);

@@ -33,6 +33,7 @@ struct beat {
 	int argc[BEAT_CMDS_MAX];
 	const char *argv[BEAT_CMDS_MAX][5];
 	char key[CONF_NAME_MAX + 16], now[24], dead[24], ttl[24];
+	char node[CONF_NAME_MAX]; /* a copy: a reload frees the config */
 	long long nodes; /* live nodes of the kind, this one included */
 	int replicas;    /* of the master; -1 when not asked (cluster) */
 };

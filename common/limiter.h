@@ -115,6 +115,9 @@ int limiter_follow(struct limiter *, int i, const redisReply *r)
 /* limiter_unconfirmed - a block was written with a WAIT that no replica
  * answered in time: a failover may lose it */
 bool limiter_unconfirmed(const struct limiter *);
+/* limiter_waited - a block was written with a WAIT (whether a replica
+ * confirmed it: limiter_unconfirmed) */
+bool limiter_waited(const struct limiter *);
 void limiter_free(struct limiter *);
 
 #endif

@@ -3,7 +3,7 @@
  * limitfollow - the limiter's decision and its follow-up commands.
  *
  * Entry points: limiter_finish, limiter_refund, limiter_restore,
- * limiter_follow, limiter_unconfirmed. The follow-ups of a decision: a
+ * limiter_follow, limiter_unconfirmed, limiter_waited. The follow-ups of a decision: a
  * refused request's take-back, the denial counted, a block written (its
  * hash, a WAIT for one replica when the master has any, the event),
  * bucket rollover. A block this node knows of but Redis lost in a
@@ -277,4 +277,10 @@ bool
 limiter_unconfirmed(const struct limiter *l)
 {
 	return l->waited == 1;
+}
+
+bool
+limiter_waited(const struct limiter *l)
+{
+	return l->waited != 0;
 }

@@ -247,20 +247,23 @@ local_note(struct local *l, const struct limiter_req *r,
 		b->limit = res->limit;
 		b->seen = now;
 		b->until = 0;
-		b->unconfirmed = false; /* Redis holds it, or will */
+		/* a block written now: confirmed or not by its WAIT, after
+		 * (local_unconfirmed); one only seen keeps what we knew */
+		if (res->status != LIMITER_BLOCKED)
+			b->unconfirmed = false;
 	}
 	pthread_mutex_unlock(&l->mu);
 }
 
 void
-local_unconfirmed(
-    struct local *l, const struct limiter_req *r, unsigned int gen)
+local_unconfirmed(struct local *l, const struct limiter_req *r,
+    unsigned int gen, bool unconfirmed)
 {
 	struct local_block *b;
 
 	pthread_mutex_lock(&l->mu);
 	if ((b = local_block(l, r, false)) != NULL) {
-		b->unconfirmed = true;
+		b->unconfirmed = unconfirmed;
 		b->gen = gen;
 	}
 	pthread_mutex_unlock(&l->mu);

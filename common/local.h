@@ -48,9 +48,10 @@ bool local_blocked(struct local *, const struct conf *,
     const struct limiter_req *, long long now_ms, struct limiter_result *);
 void local_stats(struct local *, struct local_stats *);
 /* local_unconfirmed - the block of r this node wrote to the master of
- * generation gen was not confirmed by a replica (WAIT) */
-void local_unconfirmed(
-    struct local *, const struct limiter_req *, unsigned int gen);
+ * generation gen was (unconfirmed true) or was not confirmed by a
+ * replica (WAIT); a block Redis only shows again keeps what is known */
+void local_unconfirmed(struct local *, const struct limiter_req *,
+    unsigned int gen, bool unconfirmed);
 /* local_lost - Redis shows no block for r, but this node wrote one that
  * no replica confirmed to a master of another generation than gen (a
  * failover since), within block_cache_time: true, with what it said.

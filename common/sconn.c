@@ -457,7 +457,7 @@ sconn_stale(const struct sconn *s)
 int
 sconn_replicas(const struct sconn *s)
 {
-	return s->replicas;
+	return s->map != NULL ? 0 : s->replicas; /* no WAIT on a cluster */
 }
 
 const char *

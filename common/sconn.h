@@ -60,8 +60,8 @@ redisReply *sconn_command(
 bool sconn_ok(const struct sconn *);
 /* sconn_stale - a MOVED changed the map: not to be kept */
 bool sconn_stale(const struct sconn *);
-/* sconn_replicas - the master's replicas (ROLE at connect; a cluster:
- * the fewest any master lists) */
+/* sconn_replicas - the master's replicas (ROLE at connect); 0 on a
+ * cluster (no WAIT there) */
 int sconn_replicas(const struct sconn *);
 /* sconn_why - the last error */
 const char *sconn_why(const struct sconn *);

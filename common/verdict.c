@@ -375,8 +375,9 @@ verdict_followed(struct verdict *v, int i, struct local *local)
 {
 	const struct verdict_subject *s = &v->sub[i];
 
-	if (s->lim != NULL && limiter_unconfirmed(s->lim))
-		local_unconfirmed(local, &s->req, v->gen);
+	if (s->lim != NULL && limiter_waited(s->lim))
+		local_unconfirmed(
+		    local, &s->req, v->gen, limiter_unconfirmed(s->lim));
 }
 
 bool

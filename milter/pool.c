@@ -167,7 +167,7 @@ pool_get(struct pool *p, const struct conf *cf)
 {
 	struct pool_conn *pc = NULL;
 	char why[256], msg[RCONN_MSG_MAX], ident[RCONN_IDENT_MAX];
-	char server[CONF_PATH_MAX];
+	char server[CONF_PATH_MAX] = "";
 	unsigned int gen;
 	int i, seed = 0;
 
@@ -207,6 +207,7 @@ pool_get(struct pool *p, const struct conf *cf)
 		return NULL;
 	pc->gen = gen;
 	if (cf->redis.ncluster > 0) {
+		str_lcpy(server, cf->redis.cluster[0], sizeof(server));
 		pthread_mutex_lock(&p->mu);
 		seed = p->sentinel; /* the seed to try first */
 		pthread_mutex_unlock(&p->mu);

@@ -67,6 +67,8 @@ struct decide_op {
 	enum request_state state;
 	long long messages;
 	long long t0_us; /* when the request was read */
+	int refunding;   /* refund commands not answered yet */
+	bool answered;   /* cb ran */
 };
 
 static void decide_reply(const redisReply *, int, void *);
@@ -171,13 +173,25 @@ decide_send(struct decide_part *p, store_cb *cb)
 	return store_pipeline(p->op->d->store, p->ncmd, decide_cmd, l, cb, p);
 }
 
-/* decide_ignore - nothing to do with a refund's answer */
+/* decide_op_free - the op, its verdict and its config reference */
+static void
+decide_op_free(struct decide_op *op)
+{
+	verdict_free(&op->v);
+	decide_confref_drop(op->cr);
+	free(op);
+}
+
+/* decide_ignore - a refund's answer: the last one frees the op */
 static void
 decide_ignore(const redisReply *r, int i, void *arg)
 {
+	struct decide_part *p = arg;
+
 	(void)r;
 	(void)i;
-	(void)arg;
+	if (--p->op->refunding == 0 && p->op->answered)
+		decide_op_free(p->op);
 }
 
 /* decide_finish - the decision: log it, refund, answer, free */
@@ -189,7 +203,7 @@ decide_finish(struct decide_op *op)
 	struct verdict_decision vd;
 	const char *action;
 	char line[VERDICT_LINE_MAX], buf[CONF_ACTION_MAX + 16];
-	int i;
+	int i, n;
 
 	verdict_decide(v, &vd);
 	for (i = 0; i < v->n; i++) {
@@ -237,15 +251,25 @@ decide_finish(struct decide_op *op)
 	} else
 		/* refused: take back what other subjects counted */
 		for (i = 0; i < v->n; i++)
-			if (verdict_refund(v, &vd, i) &&
-			    decide_send(&op->part[i], decide_ignore) == -1)
-				log_debug("refund of %s not sent",
-				    v->sub[i].req.value);
+			if (verdict_refund(v, &vd, i)) {
+				/* counted first: a command no link takes is
+				 * answered inside the send */
+				n = limiter_ncmd(v->sub[i].lim);
+				op->refunding += n;
+				if (decide_send(&op->part[i], decide_ignore) ==
+				    -1) {
+					op->refunding -= n;
+					log_debug("refund of %s not sent",
+					    v->sub[i].req.value);
+				}
+			}
 	snprintf(buf, sizeof(buf), "%s", action);
-	verdict_free(v);
 	op->cb(op->arg, buf);
-	decide_confref_drop(op->cr);
-	free(op);
+	op->answered = true;
+	/* a refund redirected in a cluster reads its limiter again: the
+	 * op lives until every refund command is answered */
+	if (op->refunding == 0)
+		decide_op_free(op);
 }
 
 /* decide_done - one subject decided; the last one finishes */

@@ -27,6 +27,7 @@ struct seek {
 	redisAsyncContext *ctx;
 	struct event *timer;
 	int i, tried;
+	bool started; /* the first ask was made */
 	seek_cb *cb;
 	void *arg;
 	char why[192];
@@ -88,6 +89,7 @@ seek_on_connect(const redisAsyncContext *ctx, int status)
 	if (k == NULL || k->ctx != ctx || status == REDIS_OK)
 		return;
 	k->ctx = NULL; /* hiredis frees it on a failed connect */
+	((redisAsyncContext *)ctx)->data = NULL; /* its callbacks: not ours */
 	seek_fail(k, ctx->errstr);
 }
 
@@ -100,6 +102,7 @@ seek_on_disconnect(const redisAsyncContext *ctx, int status)
 	if (k == NULL || k->ctx != ctx)
 		return;
 	k->ctx = NULL; /* hiredis frees it after this returns */
+	((redisAsyncContext *)ctx)->data = NULL;
 	seek_fail(k, ctx->errstr[0] ? ctx->errstr : "connection closed");
 }
 
@@ -107,11 +110,12 @@ seek_on_disconnect(const redisAsyncContext *ctx, int status)
 static void
 seek_on_reply(redisAsyncContext *ctx, void *r, void *priv)
 {
-	struct seek *k = ctx->data;
+	struct seek *k;
 	int i = (int)(long)priv;
 	char server[CONF_PATH_MAX], why[160];
 
-	if (k == NULL || k->ctx != ctx || r == NULL)
+	/* a NULL reply may come after k is gone: look at nothing then */
+	if (r == NULL || (k = ctx->data) == NULL || k->ctx != ctx)
 		return;
 	if (sentinel_master(
 	        &k->ask, i, r, server, sizeof(server), why, sizeof(why)) == -1)
@@ -123,9 +127,16 @@ seek_on_reply(redisAsyncContext *ctx, void *r, void *priv)
 static void
 seek_on_timeout(evutil_socket_t fd, short ev, void *arg)
 {
+	struct seek *k = arg;
+
 	(void)fd;
 	(void)ev;
-	seek_fail(arg, "timeout");
+	if (k->ctx == NULL && k->tried == 0 && !k->started) {
+		k->started = true; /* the first ask, out of seek_start */
+		seek_next(k);
+		return;
+	}
+	seek_fail(k, "timeout");
 }
 
 /* seek_next - connect to sentinel k->i and ask it */
@@ -170,6 +181,7 @@ seek_start(struct event_base *base, const struct conf *c, int start,
     seek_cb *cb, void *arg)
 {
 	struct seek *k = calloc(1, sizeof(*k));
+	struct timeval now = {0, 0};
 
 	if (k == NULL)
 		return NULL;
@@ -181,14 +193,14 @@ seek_start(struct event_base *base, const struct conf *c, int start,
 	k->c = c;
 	k->cb = cb;
 	k->arg = arg;
-	k->i = c->redis.nsentinels > 0 ? start % c->redis.nsentinels : 0;
-	sentinel_ask_init(&k->ask, c);
 	if (c->redis.nsentinels == 0) {
-		str_lcpy(k->why, "no sentinel", sizeof(k->why));
-		seek_end(k, NULL); /* reported at once */
+		seek_cancel(k);
 		return NULL;
 	}
-	seek_next(k);
+	k->i = start % c->redis.nsentinels;
+	sentinel_ask_init(&k->ask, c);
+	/* the first ask from the loop: cb never runs inside seek_start */
+	evtimer_add(k->timer, &now);
 	return k;
 }
 

@@ -269,24 +269,31 @@ store_init(struct store *s)
 static void
 store_fini(struct store *s)
 {
-	int i;
+	struct link *all[CSLOT_NODES_MAX + 1 + STORE_RETIRED_MAX];
+	int i, n = 0;
 
+	/* out of reach first: a refund sent from a NULL reply while a link
+	 * is freed finds none to route to (nor to connect again) */
 	evtimer_del(s->retry);
+	evtimer_del(s->map_to);
+	s->mapl = NULL;
 	seek_cancel(s->seek);
 	s->seek = NULL;
-	for (i = 0; i < s->nlinks; i++) {
-		link_free(s->link[i]);
-		s->link[i] = NULL;
-	}
-	s->nlinks = 0;
-	link_free(s->seedl);
-	s->seedl = NULL;
+	for (i = 0; i < s->nlinks; i++)
+		if (s->link[i] != NULL)
+			all[n++] = s->link[i];
+	if (s->seedl != NULL)
+		all[n++] = s->seedl;
 	for (i = 0; i < s->nretired; i++)
-		link_free(s->retired[i]);
-	s->nretired = 0;
+		all[n++] = s->retired[i];
+	memset(s->link, 0, sizeof(s->link));
+	s->nlinks = s->nretired = 0;
+	s->seedl = NULL;
+	s->mapped = s->mapping = false;
+	for (i = 0; i < n; i++)
+		link_free(all[i]);
 	free(s->map);
 	s->map = NULL;
-	s->mapped = s->mapping = false;
 	s->master[0] = '\0';
 }
 
@@ -302,7 +309,10 @@ store_new(struct event_base *base, const struct conf *c)
 	s->nodes = 1;
 	s->rt = (struct pipe_router){
 	    false, store_route, storemap_redirect, store_answer, s};
-	if ((s->retry = evtimer_new(base, store_on_retry, s)) == NULL) {
+	if ((s->retry = evtimer_new(base, store_on_retry, s)) == NULL ||
+	    (s->map_to = evtimer_new(base, storemap_on_timeout, s)) == NULL) {
+		if (s->retry != NULL)
+			event_free(s->retry);
 		free(s);
 		return NULL;
 	}
@@ -324,8 +334,15 @@ store_reconf(struct store *s, const struct conf *c)
 			link_reconf(s->link[i], c);
 	if (s->seedl != NULL)
 		link_reconf(s->seedl, c);
-	if (strcmp(was, now) == 0)
+	if (strcmp(was, now) == 0) {
+		/* a search of the sentinels reads the old config: again */
+		if (s->seek != NULL) {
+			seek_cancel(s->seek);
+			s->seek = NULL;
+			store_later(s, 0);
+		}
 		return;
+	}
 	log_info("redis: server settings changed, reconnecting");
 	store_fini(s);
 	store_init(s);
@@ -338,6 +355,7 @@ store_free(struct store *s)
 		return;
 	store_fini(s);
 	event_free(s->retry);
+	event_free(s->map_to);
 	free(s);
 }
 
@@ -381,21 +399,14 @@ store_set_nodes(struct store *s, long long nodes)
 int
 store_replicas(const struct store *s)
 {
-	int i, min = -1;
-
-	if (s->mode != SM_CLUSTER)
-		return s->link[0] != NULL && link_state(s->link[0]) == LINK_UP
-		    ? (s->replicas > link_replicas(s->link[0])
-		              ? s->replicas
-		              : link_replicas(s->link[0]))
-		    : 0;
-	if (!s->mapped)
+	/* a cluster: no WAIT (a redirected block's WAIT would ask another
+	 * node, and no failover there bumps the master's generation) */
+	if (s->mode == SM_CLUSTER || s->link[0] == NULL ||
+	    link_state(s->link[0]) != LINK_UP)
 		return 0;
-	/* WAIT blocks a node's link: only when every master has one */
-	for (i = 0; i < s->map->nnodes; i++)
-		if (min == -1 || s->map->replicas[i] < min)
-			min = s->map->replicas[i];
-	return min > 0 ? min : 0;
+	return s->replicas > link_replicas(s->link[0])
+	    ? s->replicas
+	    : link_replicas(s->link[0]);
 }
 
 void

@@ -46,8 +46,8 @@ const char *store_state(const struct store *);
  * one included (common/beat.h); store_set_nodes - the heartbeat's */
 long long store_nodes(const struct store *);
 void store_set_nodes(struct store *, long long);
-/* store_replicas - the master's replicas (ROLE; a cluster: the fewest of
- * any master); 0 while down; store_set_replicas - the heartbeat's ROLE */
+/* store_replicas - the master's replicas (ROLE); 0 while down and on a
+ * cluster; store_set_replicas - the heartbeat's ROLE */
 int store_replicas(const struct store *);
 void store_set_replicas(struct store *, int);
 /* store_not_master - the heartbeat's ROLE says the server is no master

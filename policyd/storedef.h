@@ -30,7 +30,9 @@ struct store {
 	int seed;              /* the seed to try next */
 	struct cslot_map *map; /* cluster */
 	bool mapped, mapping;
-	struct event *retry; /* reconnect, or the cluster's map again */
+	struct link *mapl;    /* asked for the map, while mapping */
+	struct event *map_to; /* its answer's timeout */
+	struct event *retry;  /* reconnect, or the cluster's map again */
 	struct pipe_router rt;
 	long long nodes;            /* live policyd nodes, last heartbeat */
 	int replicas;               /* the master's, last ROLE (not cluster) */
@@ -65,6 +67,9 @@ struct link *storemap_route(struct store *, int slot);
  * ASK: the link of to */
 struct link *storemap_redirect(
     void *arg, int slot, const struct cslot_node *to, bool ask);
+/* storemap_on_timeout - CLUSTER SLOTS not answered in time: its link
+ * is dropped (its callback then asks another) */
+void storemap_on_timeout(evutil_socket_t, short, void *);
 /* storemap_any - a usable link of the cluster's masters */
 struct link *storemap_any(const struct store *);
 

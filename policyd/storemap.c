@@ -7,7 +7,7 @@
  * follow an -ASK for that one command, ASKING first).
  *
  * Entry points: storemap_map, storemap_route, storemap_redirect,
- * storemap_any. The map is asked of any master up, or of the seeds
+ * storemap_any, storemap_on_timeout. The map is asked of any master up, or of the seeds
  * (redis.cluster) in turn while none is; a link is connected when a
  * command first needs it.
  */
@@ -108,6 +108,8 @@ storemap_on_slots(redisAsyncContext *ctx, void *reply, void *priv)
 	char why[200], from[CONF_PATH_MAX];
 
 	s->mapping = false;
+	s->mapl = NULL;
+	evtimer_del(s->map_to);
 	if (reply == NULL || l == NULL) {
 		store_later(s, STORE_REFRESH_MS);
 		return;
@@ -138,9 +140,15 @@ storemap_map(struct store *s)
 	if (l == NULL && s->seedl != NULL && link_usable(s->seedl))
 		l = s->seedl;
 	if (l != NULL) {
+		struct timeval tv = {c->redis.timeout_ms / 1000,
+		    (c->redis.timeout_ms % 1000) * 1000};
+
 		if (redisAsyncCommand(link_ctx(l), storemap_on_slots, s,
-		        "CLUSTER SLOTS") == REDIS_OK)
+		        "CLUSTER SLOTS") == REDIS_OK) {
 			s->mapping = true;
+			s->mapl = l;
+			evtimer_add(s->map_to, &tv);
+		}
 		return;
 	}
 	if (s->seedl != NULL && link_state(s->seedl) == LINK_CONNECTING)
@@ -218,4 +226,15 @@ storemap_redirect(void *arg, int slot, const struct cslot_node *to, bool ask)
 		s->link[i] = store_link(s, server);
 	}
 	return storemap_take(s->link[i]);
+}
+
+void
+storemap_on_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct store *s = arg;
+
+	(void)fd;
+	(void)ev;
+	if (s->mapping && s->mapl != NULL && link_state(s->mapl) != LINK_DOWN)
+		(void)link_drop(s->mapl, "CLUSTER SLOTS timeout");
 }

@@ -441,6 +441,30 @@ durable(void)
 	ok(!verdict_durable_line(&v, 0, line, sizeof(line)),
 	    "nothing more to write");
 	verdict_free(&v);
+
+	/* carol: unconfirmed, then seen once more on the same master, then
+	 * lost by a failover: seeing it did not confirm it */
+	verdict_init(&v, &c, "policyd");
+	v.wait_ms = 100;
+	v.gen = 2;
+	(void)verdict_add(&v, SUBJECT_SASL, "carol", &n, line, sizeof(line));
+	is_int(feed(&v, 0, OVERBLOCK, local), 0, "carol blocks");
+	ok(follows(&v, 0, "WAIT", "1", 0), "no replica acks");
+	verdict_followed(&v, 0, local);
+	verdict_free(&v);
+	verdict_init(&v, &c, "policyd");
+	v.gen = 2;
+	(void)verdict_add(&v, SUBJECT_SASL, "carol", &n, line, sizeof(line));
+	is_int(feed(&v, 0, BLOCKED, local), 0, "carol's block seen again");
+	verdict_free(&v);
+	verdict_init(&v, &c, "policyd");
+	v.gen = 3;
+	(void)verdict_add(&v, SUBJECT_SASL, "carol", &n, line, sizeof(line));
+	is_int(feed(&v, 0, UNDER, local), 0, "carol after a failover");
+	verdict_decide(&v, &d);
+	is_int(d.kind, VERDICT_BLOCKED,
+	    "a block only seen again is still rewritten when lost");
+	verdict_free(&v);
 	local_free(local);
 }
 
