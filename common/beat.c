@@ -45,24 +45,37 @@ beat_start(struct beat *b, const struct conf *c, const char *kind,
 }
 
 int
-beat_take(struct beat *b, int i, const redisReply *r)
+beat_take(struct beat *b, int i, const redisReply *r, char *why, size_t whysize)
 {
 	long long v;
-	char why[128];
 
-	if (r == NULL || r->type == REDIS_REPLY_ERROR)
-		return -1;
+	if (r == NULL) {
+		snprintf(why, whysize, "%s: no reply", b->argv[i][0]);
+		return BEAT_BAD;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		snprintf(why, whysize, "%s: %.100s", b->argv[i][0], r->str);
+		return BEAT_BAD;
+	}
 	switch (i) {
 	case BEAT_ZCARD:
 		if (resp_int(r, 0, 1LL << 31, &v) == -1)
-			return -1;
+			break;
 		b->nodes = v > 0 ? v : 1;
-		return 0;
+		return BEAT_OK;
 	case BEAT_ROLE:
-		return rconn_role(r, &b->replicas, why, sizeof(why));
+		if (r->type != REDIS_REPLY_ARRAY)
+			break;
+		if (rconn_role(r, &b->replicas, why, whysize) == 0)
+			return BEAT_OK;
+		b->replicas = -1;
+		return BEAT_NOT_MASTER;
 	default:
-		return r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+		if (r->type == REDIS_REPLY_INTEGER)
+			return BEAT_OK;
 	}
+	snprintf(why, whysize, "%s: unexpected reply", b->argv[i][0]);
+	return BEAT_BAD;
 }
 
 long long

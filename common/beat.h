@@ -43,9 +43,14 @@ struct beat {
  * (beat_replicas then counts the master's replicas) */
 void beat_start(struct beat *, const struct conf *c, const char *kind,
     long long now_ms, bool role);
-/* beat_take - reply i; 0, or -1 for a missing or wrong reply */
-int beat_take(struct beat *, int i, const redisReply *)
-    __attribute__((warn_unused_result));
+enum { BEAT_OK = 0, BEAT_BAD = -1, BEAT_NOT_MASTER = -2 };
+
+/* beat_take - reply i: BEAT_OK; BEAT_BAD for a missing or wrong reply;
+ * BEAT_NOT_MASTER when ROLE says the server is a master no more (a
+ * failover no request has met yet: the caller finds the new one). why
+ * says what, for the log */
+int beat_take(struct beat *, int i, const redisReply *, char *why,
+    size_t whysize) __attribute__((warn_unused_result));
 
 /* beat_share - the divisor of every limit while Redis is away: the live
  * nodes last seen (at least 1), or 1 with degraded_share = full */

@@ -212,6 +212,7 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 {
 	struct verdict v;
 	struct verdict_decision d;
+	struct pool_view pv;
 	struct pool_conn *pc;
 	char err[SYNCRUN_ERR_MAX], line[VERDICT_LINE_MAX], qid[64], why[300];
 	const char *uid;
@@ -220,9 +221,10 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 
 	memset(av, 0, sizeof(*av));
 	verdict_init(&v, c, "milter");
-	v.share = beat_share(c->redis.degraded_share, pool_nodes(a->pool));
-	v.gen = pool_gen(a->pool);
-	v.wait_ms = rconn_wait_ms(c, pool_replicas(a->pool));
+	pool_view(a->pool, &pv);
+	v.share = beat_share(c->redis.degraded_share, pv.nodes);
+	v.gen = pv.gen;
+	v.wait_ms = rconn_wait_ms(c, pv.replicas);
 	account_subjects(&v, o);
 	pc = pool_get(a->pool, c); /* the trace needs it too */
 	if (pc == NULL)

@@ -3,7 +3,7 @@
  * pool - synchronous Redis connections for libmilter's threads.
  *
  * Entry points: pool_new, pool_get, pool_put, pool_failing,
- * pool_answered, pool_up, pool_beat, pool_nodes, pool_replicas, pool_gen,
+ * pool_answered, pool_up, pool_beat, pool_view,
  * pool_free.
  * hiredis sync contexts are not thread-safe: each one is used by one
  * thread between pool_get and pool_put. At most POOL_IDLE_MAX idle
@@ -318,21 +318,14 @@ pool_beat(struct pool *p, const struct conf *cf)
 			healthy = false;
 			break;
 		}
-		if (beat_take(&b, i, r) == -1) {
-			/* ROLE: our master is one no more (a failover no
-			 * message has met yet): failing, asked anew */
-			if (strcmp(b.argv[i][0], "ROLE") == 0 &&
-			    r->type == REDIS_REPLY_ARRAY &&
-			    rconn_role(r, &b.replicas, why, sizeof(why)) == -1)
-				pool_failing(p, why); /* it drops this one */
-			else
-				log_warnx_every(&pool_rl_beat,
-				    "redis: heartbeat: %s: %.100s",
-				    b.argv[i][0],
-				    r->type == REDIS_REPLY_ERROR
-				        ? r->str
-				        : "unexpected reply");
-			b.replicas = -1;
+		switch (beat_take(&b, i, r, why, sizeof(why))) {
+		case BEAT_NOT_MASTER:
+			pool_failing(p, why); /* with sentinels: asked anew */
+			break;
+		case BEAT_BAD:
+			log_warnx_every(
+			    &pool_rl_beat, "redis: heartbeat: %s", why);
+			break;
 		}
 		freeReplyObject(r);
 	}
@@ -346,35 +339,12 @@ pool_beat(struct pool *p, const struct conf *cf)
 	pool_put(p, pc, healthy);
 }
 
-long long
-pool_nodes(struct pool *p)
+void
+pool_view(struct pool *p, struct pool_view *v)
 {
-	long long n;
-
 	pthread_mutex_lock(&p->mu);
-	n = p->nodes;
+	v->nodes = p->nodes;
+	v->replicas = p->st.up ? p->replicas : 0;
+	v->gen = p->mgen;
 	pthread_mutex_unlock(&p->mu);
-	return n;
-}
-
-int
-pool_replicas(struct pool *p)
-{
-	int n;
-
-	pthread_mutex_lock(&p->mu);
-	n = p->st.up ? p->replicas : 0;
-	pthread_mutex_unlock(&p->mu);
-	return n;
-}
-
-unsigned int
-pool_gen(struct pool *p)
-{
-	unsigned int g;
-
-	pthread_mutex_lock(&p->mu);
-	g = p->mgen;
-	pthread_mutex_unlock(&p->mu);
-	return g;
 }

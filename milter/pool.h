@@ -39,12 +39,15 @@ bool pool_up(struct pool *);
 /* pool_beat - one heartbeat of this milter (common/beat.h), on a pooled
  * connection: the live milter nodes and the master's replicas */
 void pool_beat(struct pool *, const struct conf *);
-/* pool_nodes - the live milter nodes the last heartbeat counted */
-long long pool_nodes(struct pool *);
-/* pool_replicas - the master's replicas; 0 while down */
-int pool_replicas(struct pool *);
-/* pool_gen - the master's generation: bumped when another master is
- * found (a failover) */
-unsigned int pool_gen(struct pool *);
+/* what a message's verdict needs of the pool, read at once */
+struct pool_view {
+	long long nodes;  /* live milter nodes, last heartbeat */
+	int replicas;     /* the master's; 0 while down */
+	unsigned int gen; /* the master's generation: bumped when another
+	                   * master is found (a failover) */
+};
+
+/* pool_view - the pool's state for one message, under one lock */
+void pool_view(struct pool *, struct pool_view *);
 
 #endif

@@ -8,13 +8,11 @@
  * heartbeat is logged at most once a minute.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "beat.h"
 #include "clock.h"
 #include "log.h"
 #include "pulse.h"
-#include "rconn.h"
 
 struct pulse {
 	struct store *store;
@@ -46,19 +44,14 @@ pulse_on_beat(const redisReply *r, int i, void *arg)
 
 	char why[160];
 
-	if (beat_take(&p->b, i, r) == -1 && r != NULL) {
-		/* ROLE says our master is one no more (a failover no request
-		 * has met yet): the store finds the new one */
-		if (strcmp(p->b.argv[i][0], "ROLE") == 0 &&
-		    r->type == REDIS_REPLY_ARRAY &&
-		    rconn_role(r, &p->b.replicas, why, sizeof(why)) == -1)
-			store_not_master(p->store, why);
-		else
-			log_warnx_every(&p->rl, "redis: heartbeat: %s: %.100s",
-			    p->b.argv[i][0],
-			    r->type == REDIS_REPLY_ERROR ? r->str
-			                                 : "unexpected reply");
-		p->b.replicas = -1;
+	switch (beat_take(&p->b, i, r, why, sizeof(why))) {
+	case BEAT_NOT_MASTER:
+		store_not_master(p->store, why);
+		break;
+	case BEAT_BAD:
+		if (r != NULL) /* none: the store knows why */
+			log_warnx_every(&p->rl, "redis: heartbeat: %s", why);
+		break;
 	}
 	if (++p->got < p->b.ncmd)
 		return;

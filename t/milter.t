@@ -23,21 +23,9 @@ my $uid1 = FGPostfix::test_user($u1);
 my $uid2 = FGPostfix::test_user($u2);
 my $dir = tmpdir();
 my $sock = start_redis();
-my $msock = "$dir/milter.sock";
-
-# a signing key, mode 0600
-my $key = "$dir/stamp.key";
-open my $kf, '>', $key or die;
-print $kf "0123456789abcdef0123456789abcdef\n";
-close $kf;
-chmod 0600, $key;
-
-my $pf = FGPostfix->new('mil', sasl => { carol => 'carolpw' },
-    main => <<"EOF2");
-smtpd_milters = unix:$msock
-non_smtpd_milters = \$smtpd_milters
-milter_default_action = tempfail
-EOF2
+# Postfix through the milter, and a signing key (mode 0600)
+my ($pf, $msock, $key) =
+    FGPostfix::with_milter('mil', sasl => { carol => 'carolpw' });
 
 my $conf = write_conf('milter.conf', <<"EOF2");
 node = "web1"

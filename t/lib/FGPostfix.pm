@@ -252,18 +252,19 @@ sub queue {
     return @q;
 }
 
-# with_milter(NAME): a Postfix instance whose smtpd and sendmail mail goes
-# through a milter on a unix socket in the test's temp dir, and a stamp key
-# (mode 0600) for that milter; returns (postfix, milter socket, key path)
+# with_milter(NAME, OPTIONS): a Postfix instance (new's OPTIONS, sasl...)
+# whose smtpd and sendmail mail goes through a milter on a unix socket in
+# the test's temp dir, and a stamp key (mode 0600) for that milter;
+# returns (postfix, milter socket, key path)
 sub with_milter {
-    my ($name) = @_;
+    my ($name, %o) = @_;
     my $dir = FG::tmpdir();
     my ($msock, $key) = ("$dir/milter-$name.sock", "$dir/stamp-$name.key");
     open my $kf, '>', $key or die "$key: $!";
     print $kf "0123456789abcdef0123456789abcdef\n";
     close $kf;
     chmod 0600, $key;
-    my $pf = FGPostfix->new($name, main => <<"EOF");
+    my $pf = FGPostfix->new($name, %o, main => <<"EOF");
 smtpd_milters = unix:$msock
 non_smtpd_milters = \$smtpd_milters
 milter_default_action = tempfail
