@@ -37,6 +37,8 @@ COMMON_SRC  := $(wildcard common/*.c)
 COMMON_OBJ  := $(COMMON_SRC:%.c=$(O)/%.o)
 POLICYD_SRC := $(wildcard policyd/*.c)
 POLICYD_OBJ := $(POLICYD_SRC:%.c=$(O)/%.o)
+ADMIN_SRC   := $(wildcard common/admin/*.c)
+ADMIN_OBJ   := $(ADMIN_SRC:%.c=$(O)/%.o)
 MILTER_SRC  := $(wildcard milter/*.c)
 MILTER_OBJ  := $(MILTER_SRC:%.c=$(O)/%.o)
 BENCH_SRC   := $(wildcard t/bench/*.c)
@@ -53,11 +55,12 @@ POLICYD_LIB := $(O)/libpolicyd.a
 MILTER_LIB  := $(O)/libmilter-fg.a
 POLICYD     := $(O)/floodgate-policyd
 MILTER      := $(O)/floodgate-milter
+ADMIN       := $(O)/floodgate
 MILTER_LIBS := -lmilter -pthread
 
 .PHONY: all check run install lint format-check clean deps unit bench \
 	bench-tools fuzz fuzz-targets
-all: $(POLICYD) $(MILTER)
+all: $(POLICYD) $(MILTER) $(ADMIN)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -71,6 +74,10 @@ $(POLICYD): $(POLICYD_OBJ) $(LIB)
 
 $(MILTER): $(MILTER_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(MILTER_LIBS)
+
+# the admin command, floodgate(8): its sources in common/admin/
+$(ADMIN): $(ADMIN_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(POLICYD_LIB): $(filter-out $(O)/policyd/main.o,$(POLICYD_OBJ))
 	rm -f $@ && $(AR) rcs $@ $^
@@ -137,8 +144,9 @@ run: deps
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/floodgate
-	install -m 755 $(POLICYD) $(MILTER) $(DESTDIR)$(SBINDIR)/
+	install -m 755 $(POLICYD) $(MILTER) $(ADMIN) $(DESTDIR)$(SBINDIR)/
 	install -m 644 policyd/floodgate-policyd.8 milter/floodgate-milter.8 \
+	    common/admin/floodgate.8 \
 	    $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 conf/floodgate.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/floodgate/floodgate.conf ] || \
@@ -149,18 +157,21 @@ install: all
 # their function, statics that carry their module's prefix
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets)[[:space:]]*\(' \
-	    common/*.[ch] policyd/*.[ch] milter/*.[ch] || { echo 'lint: banned function'; exit 1; }
-	@perl t/tools/lint-names common/*.[ch] policyd/*.[ch] milter/*.[ch]
+	    common/*.[ch] common/admin/*.[ch] policyd/*.[ch] milter/*.[ch] || \
+	    { echo 'lint: banned function'; exit 1; }
+	@perl t/tools/lint-names common/*.[ch] common/admin/*.[ch] \
+	    policyd/*.[ch] milter/*.[ch]
 	@perl t/tools/lint-names -c t/unit/*.c t/tools/*.c t/bench/*.c t/fuzz/*.c \
 	    t/*.h t/fuzz/*.h
 	@echo 'lint: ok'
 
 format-check:
 	@command -v clang-format >/dev/null || { echo 'format-check: clang-format missing'; exit 1; }
-	@clang-format --dry-run --Werror common/*.[ch] policyd/*.[ch] milter/*.[ch] \
+	@clang-format --dry-run --Werror common/*.[ch] common/admin/*.[ch] \
+	    policyd/*.[ch] milter/*.[ch] \
 	    t/unit/*.c t/bench/*.c t/tools/*.c t/fuzz/*.[ch] t/*.h
 
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(wildcard $(O)/*/*.d $(O)/t/*.d)
+-include $(wildcard $(O)/*/*.d $(O)/*/*/*.d $(O)/t/*.d)

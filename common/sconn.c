@@ -18,6 +18,7 @@
 #include "cslot.h"
 #include "rconn.h"
 #include "sconn.h"
+#include "sentinel.h"
 #include "str.h"
 
 struct sconn_cmd {
@@ -218,6 +219,21 @@ sconn_dial_cluster(const struct conf *c, int *seed, char *why, size_t size)
 	*seed = n > 0 ? (*seed + 1) % n : 0;
 	sconn_free(s);
 	return NULL;
+}
+
+struct sconn *
+sconn_reach(const struct conf *c, char *why, size_t size)
+{
+	char server[CONF_PATH_MAX];
+	int i = 0;
+
+	if (c->redis.ncluster > 0)
+		return sconn_dial_cluster(c, &i, why, size);
+	if (c->redis.nsentinels == 0)
+		return sconn_dial(c, c->redis.server, why, size);
+	if (sentinel_seek(c, &i, server, sizeof(server), why, size) == -1)
+		return NULL;
+	return sconn_dial(c, server, why, size);
 }
 
 void

@@ -40,6 +40,11 @@ struct sconn *sconn_dial(const struct conf *c, const char *server, char *why,
  * one gives the slot map (CLUSTER SLOTS); NULL with why */
 struct sconn *sconn_dial_cluster(const struct conf *c, int *seed, char *why,
     size_t whysize) __attribute__((warn_unused_result));
+/* sconn_reach - c's Redis, whatever it is: its server, the master its
+ * sentinels name, or its cluster (blocking: the admin command); NULL
+ * with why */
+struct sconn *sconn_reach(const struct conf *c, char *why, size_t whysize)
+    __attribute__((warn_unused_result));
 /* sconn_wrap - a connected context (owned from now on) as an sconn */
 struct sconn *sconn_wrap(const struct conf *c, redisContext *);
 void sconn_free(struct sconn *);
