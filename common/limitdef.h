@@ -27,7 +27,8 @@ enum limitdef_kind {
 	C_ZADD,
 	C_ZCOUNT,
 	C_FOLLOW,
-	C_WAIT /* a follow-up: WAIT for a replica after a block */
+	C_WAIT, /* a follow-up: WAIT for a replica after a block */
+	C_TOP   /* the subject's messages in the minute's top set */
 };
 
 /* one limit of the subject: the config and what Redis answered */

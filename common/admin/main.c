@@ -19,6 +19,7 @@
 #include "edit.h"
 #include "events.h"
 #include "subject.h"
+#include "top.h"
 #include "version.h"
 #include "why.h"
 
@@ -34,6 +35,7 @@ static const struct main_cmd main_cmds[] = {
     {"unblock", edit_unblock, " SUBJECT [--reset]"},
     {"exempt", edit_exempt, " SUBJECT [--off]"},
     {"limit", edit_limit, " SUBJECT METRIC:WINDOW N|--off"},
+    {"top", top_main, " [-n N] [--subject sasl|ip|uid|sender]"},
     {"events", events_main, " [-f] [-n N]"},
 };
 

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * top - the subjects with the most messages in the last minute,
+ * cluster-wide: the limiter's per-minute sets (common/topset.h), this
+ * minute's and the last one's weighted as a sliding window (ZUNION, one
+ * slot thanks to the hash tag), each of the first N marked blocked or
+ * not. Every type a limit counts, or the one asked for.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys.h"
+#include "limiter.h"
+#include "out.h"
+#include "str.h"
+#include "top.h"
+#include "topset.h"
+#include "window.h"
+
+#define TOP_MAX 1000 /* -n at most */
+
+struct top_row {
+	const char *value;
+	double n;
+};
+
+static const struct out_col top_cols[] = {{"SUBJECT", "subject", false},
+    {"MESSAGES/MIN", "messages", true}, {"BLOCKED", "blocked", false}};
+
+/* top_cmp - most messages first, then by name */
+static int
+top_cmp(const void *a, const void *b)
+{
+	const struct top_row *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->value, y->value);
+}
+
+/* top_blocked - EXISTS of each row's block, pipelined, into blk */
+static int
+top_blocked(struct ctx *x, enum subject_type t, const struct top_row *rows,
+    int n, bool *blk)
+{
+	static const char *exists = "EXISTS";
+	char(*key)[LIMITER_KEY_MAX] = calloc((size_t)n + 1, sizeof(*key));
+	const char *(*argv)[2] = calloc((size_t)n + 1, sizeof(*argv));
+	const char *const **av = calloc((size_t)n + 1, sizeof(*av));
+	redisReply **rep = calloc((size_t)n + 1, sizeof(*rep));
+	int *argc = calloc((size_t)n + 1, sizeof(*argc)), i, rc = -1;
+
+	if (key == NULL || argv == NULL || av == NULL || rep == NULL ||
+	    argc == NULL) {
+		ctx_error("out of memory");
+		goto done;
+	}
+	for (i = 0; i < n; i++) {
+		if (subject_key(key[i], sizeof(key[i]), x->c->redis.prefix, t,
+		        rows[i].value, KEYS_BLOCK) == -1)
+			str_lcpy(key[i], "-", sizeof(key[i]));
+		argv[i][0] = exists;
+		argv[i][1] = key[i];
+		av[i] = argv[i];
+		argc[i] = 2;
+	}
+	if (ctx_batch(x, n, argc, av, rep) == -1)
+		goto done;
+	for (i = 0; i < n; i++) {
+		blk[i] =
+		    rep[i]->type == REDIS_REPLY_INTEGER && rep[i]->integer > 0;
+		freeReplyObject(rep[i]);
+	}
+	rc = 0;
+done:
+	free(key);
+	free(argv);
+	free(av);
+	free(rep);
+	free(argc);
+	return rc;
+}
+
+/* top_type - the top n of type t as a table; rows shown, or -1 */
+static int
+top_type(struct ctx *x, enum subject_type t, int n, bool titled)
+{
+	char cur[LIMITER_KEY_MAX], prev[LIMITER_KEY_MAX], wt[32], v[32],
+	    name[SUBJECT_VALUE_MAX + 16], title[64];
+	const char *zu[] = {
+	    "ZUNION", "2", cur, prev, "WEIGHTS", "1", wt, "WITHSCORES"};
+	long long b = topset_bucket(x->now_ms);
+	struct top_row *rows;
+	struct out *o;
+	redisReply *r;
+	bool *blk;
+	size_t i, m;
+	int k, shown = -1;
+
+	if (topset_key(cur, sizeof(cur), x->c->redis.prefix, t, b) == -1 ||
+	    topset_key(prev, sizeof(prev), x->c->redis.prefix, t, b - 1) ==
+	        -1) {
+		ctx_error("prefix too long");
+		return -1;
+	}
+	snprintf(
+	    wt, sizeof(wt), "%.6f", window_weight(x->now_ms, TOPSET_WINDOW_MS));
+	if ((r = ctx_run(x, 8, zu)) == NULL)
+		return -1;
+	m = r->type == REDIS_REPLY_ARRAY ? r->elements / 2 : 0;
+	rows = calloc(m + 1, sizeof(*rows));
+	blk = calloc(m + 1, sizeof(*blk));
+	if (rows == NULL || blk == NULL) {
+		ctx_error("out of memory");
+		goto done;
+	}
+	for (i = 0; i < m; i++) {
+		rows[i].value = ctx_str(r->element[2 * i]);
+		rows[i].n = strtod(ctx_str(r->element[2 * i + 1]), NULL);
+	}
+	qsort(rows, m, sizeof(*rows), top_cmp);
+	if (m > (size_t)n)
+		m = (size_t)n;
+	if (top_blocked(x, t, rows, (int)m, blk) == -1)
+		goto done;
+	snprintf(title, sizeof(title), "%s:", subject_type_name(t));
+	if ((o = out_new(subject_type_name(t), titled ? title : NULL, 3,
+	         top_cols, x->json)) == NULL) {
+		ctx_error("out of memory");
+		goto done;
+	}
+	for (k = 0; k < (int)m; k++) {
+		const char *row[3] = {name, v, blk[k] ? "yes" : "no"};
+
+		snprintf(name, sizeof(name), "%s:%s", subject_type_name(t),
+		    rows[k].value);
+		snprintf(v, sizeof(v), "%.0f", rows[k].n);
+		if (out_row(o, row) == -1) {
+			ctx_error("out of memory");
+			out_end(o);
+			goto done;
+		}
+	}
+	out_end(o);
+	shown = (int)m;
+done:
+	free(rows);
+	free(blk);
+	freeReplyObject(r);
+	return shown;
+}
+
+int
+top_main(struct ctx *x, int argc, char **argv)
+{
+	static const struct option lo[] = {
+	    {"subject", required_argument, NULL, 's'}, {NULL, 0, NULL, 0}};
+	bool want[SUBJECT_NTYPES] = {false}, any = false;
+	long long n = 20;
+	int ch, t, i, k, total = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "n:s:", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			if (str_tonum(optarg, 1, TOP_MAX, &n) == -1) {
+				ctx_error(
+				    "-n %.32s: not 1..%d", optarg, TOP_MAX);
+				return CTX_ERR;
+			}
+			break;
+		case 's':
+			if ((t = subject_type_code(optarg)) == -1) {
+				ctx_error("--subject %.32s: not sasl, ip, uid "
+				          "or sender",
+				    optarg);
+				return CTX_ERR;
+			}
+			want[t] = any = true;
+			break;
+		default:
+			ctx_error("usage: floodgate [-j] top [-n N] "
+			          "[--subject TYPE]");
+			return CTX_ERR;
+		}
+	}
+	if (optind != argc) {
+		ctx_error("usage: floodgate [-j] top [-n N] [--subject TYPE]");
+		return CTX_ERR;
+	}
+	/* without --subject: the types a limit counts */
+	for (i = 0; !any && i < x->c->nlimits; i++)
+		want[x->c->limits[i].subject] = true;
+	if (ctx_redis(x) == -1)
+		return CTX_ERR;
+	for (t = 0, i = 0; t < SUBJECT_NTYPES; t++)
+		i += want[t];
+	for (t = 0; t < SUBJECT_NTYPES; t++) {
+		if (!want[t])
+			continue;
+		if ((k = top_type(x, (enum subject_type)t, (int)n, i > 1)) ==
+		    -1)
+			return CTX_ERR;
+		total += k;
+	}
+	if (total == 0 && !x->json)
+		printf("nothing counted in the last minute\n");
+	return total > 0 ? CTX_OK : CTX_NONE;
+}
