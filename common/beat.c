@@ -13,7 +13,6 @@
 #include "keys.h"
 #include "rconn.h"
 #include "resp.h"
-#include "topset.h"
 
 enum beat_cmd { BEAT_ZADD, BEAT_ZREM, BEAT_ZCARD, BEAT_PEXPIRE, BEAT_ROLE };
 
@@ -21,8 +20,6 @@ void
 beat_start(struct beat *b, const struct conf *c, const char *kind,
     long long now, bool role)
 {
-	int t, i, k;
-
 	memset(b, 0, sizeof(*b));
 	snprintf(b->key, sizeof(b->key), "%s%s%s", c->redis.prefix, KEYS_NODES,
 	    kind);
@@ -42,23 +39,8 @@ beat_start(struct beat *b, const struct conf *c, const char *kind,
 	BEAT_CMD("ZREMRANGEBYSCORE", b->key, "-inf", b->dead);
 	BEAT_CMD("ZCARD", b->key);
 	BEAT_CMD("PEXPIRE", b->key, b->ttl);
-	if ((b->role = role))
+	if (role)
 		BEAT_CMD("ROLE");
-	/* the top sets of the types a limit counts: this minute's and the
-	 * last one's (written after that minute's last beat) */
-	for (t = 0; t < SUBJECT_NTYPES; t++) {
-		for (i = 0; i < c->nlimits; i++)
-			if (c->limits[i].subject == (enum subject_type)t)
-				break;
-		for (k = 0; k < 2 && i < c->nlimits; k++) {
-			char *key = b->top[2 * t + k];
-
-			if (topset_key(key, sizeof(b->top[0]), c->redis.prefix,
-			        (enum subject_type)t,
-			        topset_bucket(now) - k) == 0)
-				BEAT_CMD("EXPIRE", key, TOPSET_TTL_S);
-		}
-	}
 #undef BEAT_CMD
 }
 
@@ -82,11 +64,6 @@ beat_take(struct beat *b, int i, const redisReply *r, char *why, size_t whysize)
 		b->nodes = v > 0 ? v : 1;
 		return BEAT_OK;
 	case BEAT_ROLE:
-		if (!b->role) {
-			if (r->type == REDIS_REPLY_INTEGER)
-				return BEAT_OK; /* an EXPIRE */
-			break;
-		}
 		if (r->type != REDIS_REPLY_ARRAY)
 			break;
 		if (rconn_role(r, &b->replicas, why, whysize) == 0)

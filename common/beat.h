@@ -8,9 +8,8 @@
  *
  * Every BEAT_INTERVAL_MS a node adds itself to the sorted set
  * "<prefix>nodes:<kind>" scored by Redis' clock, drops the members not
- * seen for BEAT_LIVE_MS and counts the rest; it also gives this and
- * the last minute's "who sends most" sets (common/topset.h) of each
- * counted subject type their TTL: one pipeline, never per request. Transport-free like the limiter: the
+ * seen for BEAT_LIVE_MS and counts the rest: one pipeline of five
+ * commands, never per request. Transport-free like the limiter: the
  * caller sends beat_ncmd() commands and hands each reply to beat_take().
  * Never logs.
  */
@@ -26,7 +25,7 @@
 
 #define BEAT_INTERVAL_MS 5000
 #define BEAT_LIVE_MS     (3 * BEAT_INTERVAL_MS)
-#define BEAT_CMDS_MAX    (5 + 2 * SUBJECT_NTYPES)
+#define BEAT_CMDS_MAX    5
 #define BEAT_LINE_MAX    256
 
 struct beat {
@@ -35,8 +34,6 @@ struct beat {
 	const char *argv[BEAT_CMDS_MAX][5];
 	char key[CONF_NAME_MAX + 16], now[24], dead[24], ttl[24];
 	char node[CONF_NAME_MAX]; /* a copy: a reload frees the config */
-	char top[2 * SUBJECT_NTYPES][CONF_NAME_MAX + 48]; /* topset keys */
-	bool role;       /* ROLE asked (command BEAT_ROLE) */
 	long long nodes; /* live nodes of the kind, this one included */
 	int replicas;    /* of the master; -1 when not asked (cluster) */
 };

@@ -27,8 +27,7 @@ enum limitdef_kind {
 	C_ZADD,
 	C_ZCOUNT,
 	C_FOLLOW,
-	C_WAIT, /* a follow-up: WAIT for a replica after a block */
-	C_TOP   /* the subject's messages in the minute's top set */
+	C_WAIT /* a follow-up: WAIT for a replica after a block */
 };
 
 /* one limit of the subject: the config and what Redis answered */

@@ -29,7 +29,6 @@
 #include "limiter.h"
 #include "resp.h"
 #include "str.h"
-#include "topset.h"
 #include "window.h"
 
 void
@@ -110,7 +109,6 @@ static void
 limiter_first(struct limiter *l)
 {
 	struct cmdbuf *b = &l->cb;
-	char top[LIMITER_KEY_MAX];
 	int i, j, x, s;
 
 	CMDBUF_CMD(b, C_LIMITS, 0, "HMGET", l->limk, KEYS_EXEMPT);
@@ -136,12 +134,6 @@ limiter_first(struct limiter *l)
 			CMDBUF_CMD(b, C_INCR, 0, "HINCRBY", l->usage,
 			    ls->cur[j], cmdbuf_num(b, l->inc[j]));
 		}
-	/* who sends most (floodgate top): its messages, refused or not */
-	if (l->n > 0 && l->r.messages > 0 &&
-	    topset_key(top, sizeof(top), l->c->redis.prefix, l->r.type,
-	        topset_bucket(l->now)) == 0)
-		CMDBUF_CMD(b, C_TOP, 0, "ZINCRBY", CMDBUF_CAT(b, top),
-		    cmdbuf_num(b, l->r.messages), l->r.value);
 	if (l->n > 0) {
 		CMDBUF_CMD(b, C_USAGE, 0, "HMGET", l->usage);
 		for (i = 0; i < l->n; i++) {
@@ -285,10 +277,6 @@ limiter_take(struct limiter *l, int i, const redisReply *r)
 	long long v;
 	int a, j;
 
-	/* the top set is for the admin: whatever it answers, the decision
-	 * is the same */
-	if (cm->kind == C_TOP)
-		return 0;
 	if (r == NULL || r->type == REDIS_REPLY_ERROR)
 		return -1;
 	switch (cm->kind) {

@@ -3,12 +3,13 @@
  * topset - who is sending most right now, without a scan of the key
  * space: per subject type one sorted set per minute,
  * "<prefix>{top:<type>}:<bucket>", member the subject's value, score its
- * messages (counted by the limiter in the round trip it makes anyway,
- * refused ones included: a flood shows even once blocked). floodgate top
+ * messages (the ones Redis counted, refused ones included: a flood shows
+ * even once blocked), added up by each node and flushed about once a
+ * second (common/topcount.c), never a command per request. floodgate top
  * reads the current and the previous minute weighted as the limiter's
- * sliding window (common/window.h). The sets expire through the nodes'
- * heartbeat (common/beat.c), never a command per request. The hash tag
- * keeps one type's minutes in one cluster slot. Never logs.
+ * sliding window (common/window.h). Each flush gives the sets it writes
+ * their TTL. The hash tag keeps one type's minutes in one cluster slot.
+ * Never logs.
  */
 #ifndef FG_TOPSET_H
 #define FG_TOPSET_H

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "str.h"
+#include "topcount.h"
 #include "verdict.h"
 
 void
@@ -148,6 +149,11 @@ verdict_settle(struct verdict *v, int i, struct local *local, long long now)
 	if (limiter_finish(s->lim, &s->res) == -1)
 		return -1;
 	local_note(local, &s->req, &s->res, now);
+	/* who sends most (floodgate top): what Redis counted, refused or
+	 * not, exempt not */
+	if (!s->req.block_only && s->res.status != LIMITER_EXEMPT &&
+	    verdict_limited(v->c, s->req.type))
+		topcount_add(s->req.type, s->req.value, s->req.messages);
 	s->counted = s->res.status == LIMITER_PASS &&
 	    s->req.mode == LIMITER_ENFORCE &&
 	    (s->req.messages > 0 || s->req.recipients > 0 || s->req.bytes > 0);

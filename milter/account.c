@@ -3,7 +3,7 @@
  * account - blocks, uid limits and the trace of one message.
  *
  * Entry points: account_new, account_message, account_reconf,
- * account_beat, account_redis_up, account_free. At end-of-message the shared verdict (common/verdict.h)
+ * account_beat, account_top, account_redis_up, account_free. At end-of-message the shared verdict (common/verdict.h)
  * runs on a pooled blocking connection (common/syncrun.h): the SASL
  * user's and remote client's blocks, the uid's limits; then the
  * take-backs of a refused message and the trace (XADD fg:trace MAXLEN ~
@@ -77,6 +77,12 @@ void
 account_beat(struct account *a, const struct conf *c)
 {
 	pool_beat(a->pool, c);
+}
+
+void
+account_top(struct account *a, const struct conf *c)
+{
+	pool_top(a->pool, c);
 }
 
 void

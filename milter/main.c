@@ -36,6 +36,7 @@
 #include "mmetrics.h"
 #include "priv.h"
 #include "rconn.h"
+#include "topcount.h"
 #include "version.h"
 
 static const char *conf_path = FLOODGATE_CONF;
@@ -89,18 +90,22 @@ main_redis_up(void)
 }
 
 /* main_beat_thread - this milter's heartbeat in Redis, at once and then
- * every BEAT_INTERVAL_MS (common/beat.h) */
+ * every BEAT_INTERVAL_MS (common/beat.h); its "who sends most" counts
+ * every TOPCOUNT_FLUSH_MS (common/topcount.h) */
 static void *
 main_beat_thread(void *arg)
 {
 	const struct timespec ts = {
-	    BEAT_INTERVAL_MS / 1000, (BEAT_INTERVAL_MS % 1000) * 1000000L};
+	    TOPCOUNT_FLUSH_MS / 1000, (TOPCOUNT_FLUSH_MS % 1000) * 1000000L};
 	struct mconf *m;
+	long long tick;
 
 	(void)arg;
-	for (;;) {
+	for (tick = 0;; tick++) {
 		if ((m = mconf_get()) != NULL) {
-			account_beat(milter_acct, m->c);
+			if (tick % (BEAT_INTERVAL_MS / TOPCOUNT_FLUSH_MS) == 0)
+				account_beat(milter_acct, m->c);
+			account_top(milter_acct, m->c);
 			mconf_put(m);
 		}
 		nanosleep(&ts, NULL);

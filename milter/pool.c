@@ -23,6 +23,7 @@
 #include "sconn.h"
 #include "sentinel.h"
 #include "str.h"
+#include "topcount.h"
 
 #define POOL_IDLE_MAX 32
 
@@ -337,6 +338,33 @@ pool_beat(struct pool *p, const struct conf *cf)
 		pthread_mutex_unlock(&p->mu);
 	}
 	pool_put(p, pc, healthy);
+}
+
+void
+pool_top(struct pool *p, const struct conf *cf)
+{
+	struct topcount_flush *f;
+	struct pool_conn *pc;
+	redisReply *r;
+	bool healthy = true;
+	int i;
+
+	if ((f = topcount_take(cf->redis.prefix, clock_now_ms())) == NULL)
+		return;
+	if ((pc = pool_get(p, cf)) == NULL) {
+		topcount_free(f); /* Redis away: those counts are lost */
+		return;
+	}
+	for (i = 0; i < f->ncmd; i++)
+		if (sconn_append(pc->sc, f->argc[i], f->argv[i], NULL) == -1)
+			healthy = false;
+	for (i = 0; i < f->ncmd && healthy; i++) {
+		if (sconn_get(pc->sc, &r) == -1)
+			healthy = false;
+		freeReplyObject(r);
+	}
+	pool_put(p, pc, healthy);
+	topcount_free(f);
 }
 
 void

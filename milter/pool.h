@@ -36,6 +36,9 @@ void pool_failing(struct pool *, const char *why);
 /* pool_answered - Redis decided a message: a failing one is back */
 void pool_answered(struct pool *, const struct conf *);
 bool pool_up(struct pool *);
+/* pool_top - flush this milter's "who sends most" counts
+ * (common/topcount.h) on a pooled connection */
+void pool_top(struct pool *, const struct conf *);
 /* pool_beat - one heartbeat of this milter (common/beat.h), on a pooled
  * connection: the live milter nodes and the master's replicas */
 void pool_beat(struct pool *, const struct conf *);

@@ -3,7 +3,9 @@
  * pulse - the heartbeat and the clock, on timers.
  *
  * Entry points: pulse_new, pulse_beat, pulse_free. A tick every 200 ms
- * looks what is due; one heartbeat in flight at a time; its pipeline is the store's like any request's, so
+ * looks what is due: the heartbeat, the clock, and every second the
+ * flush of the "who sends most" counts (common/topcount.h); one
+ * heartbeat in flight at a time; its pipeline is the store's like any request's, so
  * in a cluster it goes to the slot of fg:nodes:policyd. A refused
  * heartbeat is logged at most once a minute.
  */
@@ -13,6 +15,7 @@
 #include "clock.h"
 #include "log.h"
 #include "pulse.h"
+#include "topcount.h"
 
 struct pulse {
 	struct store *store;
@@ -20,7 +23,8 @@ struct pulse {
 	struct beat b;      /* the one in flight */
 	int got;
 	bool beating;
-	long long last; /* monotonic ms of the last heartbeat answered */
+	long long last;    /* monotonic ms of the last heartbeat answered */
+	long long flushed; /* monotonic ms of the last top counts' flush */
 	struct ratelog rl;
 };
 
@@ -100,6 +104,45 @@ pulse_on_time(const redisReply *r, int i, void *arg)
 		log_warnx_every(&p->rl, "redis: unexpected TIME reply");
 }
 
+/* pulse_top_cmd - store_pipeline's view of a flush's commands */
+static void
+pulse_top_cmd(
+    void *arg, int i, int *argc, const char *const **argv, const size_t **len)
+{
+	const struct topcount_flush *f = arg;
+
+	*argc = f->argc[i];
+	*argv = f->argv[i];
+	*len = NULL;
+}
+
+/* pulse_on_top - a reply to the flush; the last one frees it (the top
+ * is for the admin: a failure costs only its counts) */
+static void
+pulse_on_top(const redisReply *r, int i, void *arg)
+{
+	struct topcount_flush *f = arg;
+
+	(void)r;
+	(void)i;
+	if (++f->answered == f->ncmd) /* in any order: a cluster's */
+		topcount_free(f);
+}
+
+/* pulse_top - flush the top counts (one flush in flight at a time) */
+static void
+pulse_top(struct pulse *p)
+{
+	struct topcount_flush *f;
+
+	p->flushed = clock_mono_ms();
+	f = topcount_take(store_conf(p->store)->redis.prefix, clock_now_ms());
+	if (f != NULL &&
+	    store_pipeline(
+	        p->store, f->ncmd, pulse_top_cmd, f, pulse_on_top, f) == -1)
+		topcount_free(f);
+}
+
 /* pulse_on_tick - a heartbeat when due (at once when Redis is first
  * up), and Redis' clock once more when the last reading is old */
 static void
@@ -113,6 +156,8 @@ pulse_on_tick(evutil_socket_t fd, short ev, void *arg)
 		return;
 	if (p->last == 0 || clock_mono_ms() - p->last >= BEAT_INTERVAL_MS)
 		pulse_beat(p);
+	if (clock_mono_ms() - p->flushed >= TOPCOUNT_FLUSH_MS)
+		pulse_top(p);
 	if (clock_stale() &&
 	    store_pipeline(
 	        p->store, 1, pulse_time_cmd, NULL, pulse_on_time, p) == -1)

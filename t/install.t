@@ -17,6 +17,8 @@ my $out = `$make`;
 is($?, 0, 'make install succeeds') or diag($out);
 for my $f (qw(opt/fg/sbin/floodgate-policyd
               opt/fg/sbin/floodgate-milter
+              opt/fg/sbin/floodgate
+              opt/fg/share/man/man8/floodgate.8
               opt/fg/share/man/man8/floodgate-policyd.8
               opt/fg/share/man/man8/floodgate-milter.8
               opt/fg/share/man/man5/floodgate.conf.5
@@ -24,6 +26,7 @@ for my $f (qw(opt/fg/sbin/floodgate-policyd
     ok(-f "$dest/$f", "installs /$f");
 }
 ok(-x "$dest/opt/fg/sbin/floodgate-policyd", 'the daemon is executable');
+ok(-x "$dest/opt/fg/sbin/floodgate", 'the admin command is executable');
 is((stat "$dest/etc/floodgate/floodgate.conf")[2] & 07777, 0640,
     'the config is mode 640');
 open my $fh, '>', "$dest/etc/floodgate/floodgate.conf" or die;
