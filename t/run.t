@@ -63,6 +63,13 @@ is(`REDISCLI_AUTH=$pw setpriv --reuid=$uid --regid=$gid --clear-groups redis-cli
 my $nuid = getpwnam('nobody');
 like(`setpriv --reuid=$nuid --regid=$nuid --clear-groups redis-cli -s $dir/redis.sock DEL 'fg:{sasl:dev\@fg.test}:block' 2>&1`,
     qr/NOAUTH/, 'a local user without it cannot lift a block');
+# the admin command as run-dev prints it reaches the same Redis
+my ($admin) = `cat $log` =~ /^floodgate: admin command: (\S+ -c \S+) blocked /m;
+ok($admin, 'run-dev prints the admin command line');
+my $top = '';
+ok(wait_until(5, sub { $top = `$admin -j top --subject sasl 2>&1`; $? >> 8 == 0 }),
+    'the admin command reaches the private Redis') or diag($top);
+like($top, qr/"subject":"sasl:dev\@fg\.test","messages":1,/, 'and sees the request sent');
 my @kids = split ' ', `pgrep -g $pid`;
 ok(@kids >= 4, 'run-dev, redis, policyd and milter run') or diag("@kids");
 kill 'INT', -$pid;
