@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * topset - the names of the per-minute "who sends most" sets.
+ * topset - the names of the per-minute "who sends most" keys.
  */
 #include <stdio.h>
 
@@ -15,10 +15,11 @@ topset_bucket(long long now_ms)
 
 int
 topset_key(char *buf, size_t size, const char *prefix, enum subject_type type,
-    long long bucket)
+    long long bucket, const char *node)
 {
-	int n = snprintf(buf, size, "%s{top:%s}:%lld", prefix,
-	    subject_type_name(type), bucket);
+	int n = snprintf(buf, size, "%s{top:%s}:%lld%s%s", prefix,
+	    subject_type_name(type), bucket, node != NULL ? ":" : "",
+	    node != NULL ? node : "");
 
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }

@@ -153,7 +153,8 @@ verdict_settle(struct verdict *v, int i, struct local *local, long long now)
 	 * not, exempt not */
 	if (!s->req.block_only && s->res.status != LIMITER_EXEMPT &&
 	    verdict_limited(v->c, s->req.type))
-		topcount_add(s->req.type, s->req.value, s->req.messages);
+		topcount_add(
+		    s->req.type, s->req.value, s->req.messages, s->res.now_ms);
 	s->counted = s->res.status == LIMITER_PASS &&
 	    s->req.mode == LIMITER_ENFORCE &&
 	    (s->req.messages > 0 || s->req.recipients > 0 || s->req.bytes > 0);

@@ -36,8 +36,7 @@ void account_message(struct account *, const struct conf *,
 void account_reconf(struct account *);
 /* account_redis_up - Redis answers (the pool's state) */
 bool account_redis_up(struct account *);
-/* account_top - flush the "who sends most" counts (the beat thread,
- * every TOPCOUNT_FLUSH_MS) */
+/* account_top - write the "who sends most" counts (the beat thread) */
 void account_top(struct account *, const struct conf *);
 /* account_beat - this milter's heartbeat (the beat thread, every
  * BEAT_INTERVAL_MS) */

@@ -90,8 +90,8 @@ main_redis_up(void)
 }
 
 /* main_beat_thread - this milter's heartbeat in Redis, at once and then
- * every BEAT_INTERVAL_MS (common/beat.h); its "who sends most" counts
- * every TOPCOUNT_FLUSH_MS (common/topcount.h) */
+ * every BEAT_INTERVAL_MS (common/beat.h), and its "who sends most"
+ * counts (common/topcount.h) */
 static void *
 main_beat_thread(void *arg)
 {

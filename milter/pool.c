@@ -349,7 +349,8 @@ pool_top(struct pool *p, const struct conf *cf)
 	bool healthy = true;
 	int i;
 
-	if ((f = topcount_take(cf->redis.prefix, clock_now_ms())) == NULL)
+	if ((f = topcount_take(cf->redis.prefix, cf->node, clock_now_ms())) ==
+	    NULL)
 		return;
 	if ((pc = pool_get(p, cf)) == NULL) {
 		topcount_free(f); /* Redis away: those counts are lost */

@@ -3,8 +3,8 @@
  * pulse - the heartbeat and the clock, on timers.
  *
  * Entry points: pulse_new, pulse_beat, pulse_free. A tick every 200 ms
- * looks what is due: the heartbeat, the clock, and every second the
- * flush of the "who sends most" counts (common/topcount.h); one
+ * looks what is due: the heartbeat, the clock, and every few seconds
+ * the write of the "who sends most" counts (common/topcount.h); one
  * heartbeat in flight at a time; its pipeline is the store's like any request's, so
  * in a cluster it goes to the slot of fg:nodes:policyd. A refused
  * heartbeat is logged at most once a minute.
@@ -136,7 +136,8 @@ pulse_top(struct pulse *p)
 	struct topcount_flush *f;
 
 	p->flushed = clock_mono_ms();
-	f = topcount_take(store_conf(p->store)->redis.prefix, clock_now_ms());
+	f = topcount_take(store_conf(p->store)->redis.prefix,
+	    store_conf(p->store)->node, clock_now_ms());
 	if (f != NULL &&
 	    store_pipeline(
 	        p->store, f->ncmd, pulse_top_cmd, f, pulse_on_top, f) == -1)

@@ -4,7 +4,7 @@
 # create, the first listed seed a dead port): blocked lists blocks whose
 # keys sit on different masters (the fg:blocked index), why reads a
 # subject's keys on its slot's master and the trace on another, top sums
-# two policyd nodes' flushed counts, unblock lifts a block and the other
+# two policyd nodes' written counts, unblock lifts a block and the other
 # node lets the subject through again, and a stale index entry (an
 # admin's redis-cli -c DEL) is not listed.
 use strict;
@@ -84,7 +84,7 @@ is($st, 0, 'why: exit 0');
 like($out, qr/^sasl-hour\s+messages over limit 10, 2 denials\s+11\s+10\s/m, 'why: the block from its master');
 like($out, qr/^sasl-hour\s+3600\s+messages\s+10\s+10\s+-\s+2\s+2$/m, 'why: the count, from the same slot');
 
-ok(wait_until(5, sub { (fg('top', '-n', '3'))[1] =~ /^sasl:user\d+\@example\.com\s+13\s+yes$/m }),
+ok(wait_until(12, sub { (fg('top', '-n', '3'))[1] =~ /^sasl:user\d+\@example\.com\s+13\s+yes$/m }),
     'top: 13 messages a user, counted on both nodes');
 ($st, $out) = fg('-j', 'top', '-n', '100');
 my @top = map { decode_json($_) } grep { /^\{/ } split /\n/, $out;

@@ -157,7 +157,7 @@ my %blk = split /\n/, redis('HGETALL', "fg:{uid:$u2}:block");
 is($blk{rule}, 'uid-hour', 'the second denial blocked the uid');
 is($blk{by}, 'milter', 'written by the milter');
 # floodgate(8) on what the milter wrote: blocked, why (the block, the
-# count, the script, the trace), top (flushed every second)
+# count, the script, the trace), top (written every 5 s)
 my $fg = ($ENV{FG_BUILD} // 'build') . '/floodgate';
 my $fo = `$fg -c $conf blocked`;
 like($fo, qr/^uid:$u2\s+uid-hour\s+.*\s+web1\s+milter\s+until lifted$/m,
@@ -168,7 +168,7 @@ like($fo, qr/^subject: uid:$u2$/m, 'why: the uid number as its user name');
 like($fo, qr/^uid-hour\s+3600\s+messages\s+3\s+3\s/m, 'why: 3 of 3 messages counted');
 like($fo, qr/^\d+\s+contact\.php$/m, 'why: the top script');
 like($fo, qr/^\d+s ago\s+\w+\s+web1\s+sendmail\s+$u2\s+/m, 'why: its trace entries');
-ok(wait_until(5, sub { `$fg -c $conf top --subject uid` =~ /^uid:$u2\s+5\s+yes$/m }),
+ok(wait_until(12, sub { `$fg -c $conf top --subject uid` =~ /^uid:$u2\s+5\s+yes$/m }),
     'floodgate top: the uid with its 5 messages, blocked');
 redis('DEL', "fg:{uid:$u2}:block", "fg:{uid:$u2}");
 system("postsuper -c $pf->{etc} -H ALL >/dev/null 2>&1");

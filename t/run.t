@@ -67,7 +67,7 @@ like(`setpriv --reuid=$nuid --regid=$nuid --clear-groups redis-cli -s $dir/redis
 my ($admin) = `cat $log` =~ /^floodgate: admin command: (\S+ -c \S+) blocked /m;
 ok($admin, 'run-dev prints the admin command line');
 my $top = '';
-ok(wait_until(5, sub { $top = `$admin -j top --subject sasl 2>&1`; $? >> 8 == 0 }),
+ok(wait_until(12, sub { $top = `$admin -j top --subject sasl 2>&1`; $? >> 8 == 0 }),
     'the admin command reaches the private Redis') or diag($top);
 like($top, qr/"subject":"sasl:dev\@fg\.test","messages":1,/, 'and sees the request sent');
 my @kids = split ' ', `pgrep -g $pid`;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * top - the subjects with the most messages in the last minute,
- * cluster-wide: the limiter's per-minute sets (common/topset.h), this
- * minute's and the last one's weighted as a sliding window (ZUNION, one
- * slot thanks to the hash tag), each of the first N marked blocked or
- * not. Every type a limit counts, or the one asked for.
+ * cluster-wide: every node's per-minute sorted set (common/topset.h) of
+ * this minute and the last one, weighted as a sliding window, summed
+ * (ZUNION: one slot thanks to the hash tag), each of the first N marked
+ * blocked or not. Every type a limit counts, or the one asked for.
+ * A node writes every few seconds: the last ones are not in yet.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -83,31 +84,84 @@ done:
 	return rc;
 }
 
+/* top_union - the ZUNION of every node's sets of this minute and the
+ * last one (weighted); the reply, an empty array when no node wrote,
+ * or NULL (said) */
+static redisReply *
+top_union(struct ctx *x, enum subject_type t)
+{
+	char idx[2][LIMITER_KEY_MAX], wt[32], nk[16];
+	const char *sm[2][2] = {{"SMEMBERS", idx[0]}, {"SMEMBERS", idx[1]}};
+	const char *const *av[2] = {sm[0], sm[1]};
+	long long b = topset_bucket(x->now_ms);
+	char(*key)[LIMITER_KEY_MAX] = NULL;
+	const char **zu = NULL;
+	redisReply *r[2] = {NULL, NULL}, *u = NULL;
+	int ac[2] = {2, 2}, n = 0, k, m;
+	size_t i;
+
+	if (topset_key(
+	        idx[0], sizeof(idx[0]), x->c->redis.prefix, t, b, NULL) == -1 ||
+	    topset_key(idx[1], sizeof(idx[1]), x->c->redis.prefix, t, b - 1,
+	        NULL) == -1) {
+		ctx_error("prefix too long");
+		return NULL;
+	}
+	if (ctx_batch(x, 2, ac, av, r) == -1)
+		return NULL;
+	for (k = 0; k < 2; k++)
+		n += r[k]->type == REDIS_REPLY_ARRAY ? (int)r[k]->elements : 0;
+	if (n == 0) {
+		u = r[0]->type == REDIS_REPLY_ARRAY ? r[0] : r[1];
+		r[u == r[0] ? 0 : 1] = NULL;
+		goto done;
+	}
+	key = calloc((size_t)n, sizeof(*key));
+	zu = calloc((size_t)(2 * n + 4), sizeof(*zu));
+	if (key == NULL || zu == NULL) {
+		ctx_error("out of memory");
+		goto done;
+	}
+	snprintf(nk, sizeof(nk), "%d", n);
+	snprintf(
+	    wt, sizeof(wt), "%.6f", window_weight(x->now_ms, TOPSET_WINDOW_MS));
+	zu[0] = "ZUNION";
+	zu[1] = nk;
+	for (k = 0, m = 0; k < 2; k++)
+		for (i = 0;
+		     r[k]->type == REDIS_REPLY_ARRAY && i < r[k]->elements;
+		     i++, m++) {
+			if (topset_key(key[m], sizeof(key[m]),
+			        x->c->redis.prefix, t, b - k,
+			        ctx_str(r[k]->element[i])) == -1)
+				str_lcpy(key[m], "-", sizeof(key[m]));
+			zu[2 + m] = key[m];
+			zu[3 + n + m] = k == 0 ? "1" : wt;
+		}
+	zu[2 + n] = "WEIGHTS";
+	zu[3 + 2 * n] = "WITHSCORES";
+	u = ctx_run(x, 4 + 2 * n, zu);
+done:
+	free(key);
+	free(zu);
+	freeReplyObject(r[0]);
+	freeReplyObject(r[1]);
+	return u;
+}
+
 /* top_type - the top n of type t as a table; rows shown, or -1 */
 static int
 top_type(struct ctx *x, enum subject_type t, int n, bool titled)
 {
-	char cur[LIMITER_KEY_MAX], prev[LIMITER_KEY_MAX], wt[32], v[32],
-	    name[SUBJECT_VALUE_MAX + 16], title[64];
-	const char *zu[] = {
-	    "ZUNION", "2", cur, prev, "WEIGHTS", "1", wt, "WITHSCORES"};
-	long long b = topset_bucket(x->now_ms);
-	struct top_row *rows;
+	char v[32], name[SUBJECT_VALUE_MAX + 16], title[64];
+	struct top_row *rows = NULL;
 	struct out *o;
 	redisReply *r;
-	bool *blk;
+	bool *blk = NULL;
 	size_t i, m;
 	int k, shown = -1;
 
-	if (topset_key(cur, sizeof(cur), x->c->redis.prefix, t, b) == -1 ||
-	    topset_key(prev, sizeof(prev), x->c->redis.prefix, t, b - 1) ==
-	        -1) {
-		ctx_error("prefix too long");
-		return -1;
-	}
-	snprintf(
-	    wt, sizeof(wt), "%.6f", window_weight(x->now_ms, TOPSET_WINDOW_MS));
-	if ((r = ctx_run(x, 8, zu)) == NULL)
+	if ((r = top_union(x, t)) == NULL)
 		return -1;
 	m = r->type == REDIS_REPLY_ARRAY ? r->elements / 2 : 0;
 	rows = calloc(m + 1, sizeof(*rows));
