@@ -137,6 +137,16 @@ struct conf {
 		char metrics_listen[CONF_PATH_MAX]; /* "" off, inet:HOST:PORT */
 	} milter;
 
+	struct {
+		char mail[CONF_PATH_MAX]; /* "" no mail */
+		char from[CONF_PATH_MAX];
+		char sendmail[CONF_PATH_MAX]; /* program and arguments */
+		char exec[CONF_PATH_MAX];     /* "" none */
+		long long timeout;            /* s, each program */
+		long long max;                /* notifications a window */
+		long long window;             /* s */
+	} notify;
+
 	struct conf_limit limits[CONF_LIMITS_MAX];
 	int nlimits;
 };

@@ -33,6 +33,7 @@ static const struct {
     {"redis", CFGF_NONE, confcheck_redis},
     {"policyd", CFGF_NONE, confcheck_policyd},
     {"milter", CFGF_NONE, NULL},
+    {"notify", CFGF_NONE, NULL},
     {"limit", CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES, confcheck_limit},
 };
 

@@ -161,6 +161,33 @@ confschema_metrics(const char *s)
 	        !a.is_unix);
 }
 
+/* confschema_address - "" or a mail address to put in a header: no
+ * blank, control, quote, angle bracket or comma; not starting with '-' */
+static bool
+confschema_address(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p++)
+		if (*p <= 0x20 || *p == 0x7f ||
+		    strchr("\"<>,;()\\", *p) != NULL)
+			return false;
+	return s[0] != '-';
+}
+
+/* confschema_command - "" or an absolute path, then arguments split at
+ * blanks (no shell), printable */
+static bool
+confschema_command(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return s[0] == '\0' || s[0] == '/';
+}
+
 static const char *const confschema_mode_words[] = {"enforce", "dryrun"};
 static const char *const confschema_failure_words[] = {
     [CONF_FAIL_LOCAL] = "local",
@@ -355,6 +382,25 @@ static const struct confschema_row confschema_table[] = {
         .complaint = "is not inet:HOST:PORT"},
     {"milter", "timeout", CONFSCHEMA_DURATION, "600", .min = 1, .max = 7210,
         .unit = CONFSCHEMA_SEC, C(milter.timeout)},
+
+    {"notify", "mail", CONFSCHEMA_STR, "", STR_C(notify.mail),
+        .valid = confschema_address, .complaint = "is not a mail address",
+        .reload = true},
+    {"notify", "from", CONFSCHEMA_STR, "floodgate", STR_C(notify.from),
+        .valid = confschema_address, .complaint = "is not a mail address",
+        .reload = true},
+    {"notify", "sendmail", CONFSCHEMA_STR, "/usr/sbin/sendmail",
+        STR_C(notify.sendmail), .valid = confschema_command,
+        .complaint = "is not an absolute path (and arguments)", .reload = true},
+    {"notify", "exec", CONFSCHEMA_STR, "", STR_C(notify.exec),
+        .valid = confschema_command,
+        .complaint = "is not an absolute path (and arguments)", .reload = true},
+    {"notify", "timeout", CONFSCHEMA_DURATION, "30", .min = 1, .max = 3600,
+        .unit = CONFSCHEMA_SEC, C(notify.timeout), .reload = true},
+    {"notify", "max", CONFSCHEMA_INT, "20", .min = 1, .max = 100000,
+        C(notify.max), .reload = true},
+    {"notify", "window", CONFSCHEMA_DURATION, "3600", .min = 1, .max = DAYS(7),
+        .unit = CONFSCHEMA_SEC, C(notify.window), .reload = true},
 
     /* def NULL without inherit: required (confcheck_limit) */
     {"limit", "subject", CONFSCHEMA_ENUM, NULL, L(subject),

@@ -26,6 +26,8 @@
 	"blocked" /* ZSET: "<type>:<value>" of each block, by
                                  * its expiry (s; +inf: until lifted) */
 
+/* the block hash's field naming the node that notifies it */
+#define KEYS_NOTIFIED "notified"
 /* fields of the limits hash: exempt, and "<metric name>:<window>" */
 #define KEYS_EXEMPT "exempt"
 /* fields of the usage hash: "<metric letter>:<window>:<bucket>",

@@ -27,7 +27,8 @@ enum limitdef_kind {
 	C_ZADD,
 	C_ZCOUNT,
 	C_FOLLOW,
-	C_WAIT /* a follow-up: WAIT for a replica after a block */
+	C_WAIT,  /* a follow-up: WAIT for a replica after a block */
+	C_NOTIFY /* a follow-up: HSETNX "notified": this node notifies */
 };
 
 /* one limit of the subject: the config and what Redis answered */
@@ -55,6 +56,8 @@ struct limiter {
 	bool restored;  /* the block is this node's cached one, rewritten */
 	long long rttl; /* its ttl (s; 0 none) */
 	int waited;     /* WAIT after the block: 0 none, 1 sent, 2 acked */
+	bool notify;    /* this node's HSETNX created "notified" */
+	const char *wreason; /* the reason a block written gives (in cb) */
 	char brule[CONF_NAME_MAX], breason[LIMITER_WHAT_MAX];
 	long long bvalue, blimit;
 	struct cmdbuf cb; /* the commands and every string they use */

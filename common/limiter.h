@@ -112,6 +112,10 @@ bool limiter_restored(const struct limiter *);
  * or a missing reply (the follow-up may not have been done) */
 int limiter_follow(struct limiter *, int i, const redisReply *r)
     __attribute__((warn_unused_result));
+/* limiter_notifies - this node's write created the block's "notified"
+ * field: it sends the one notification (common/notify.h); the reason
+ * the block hash gives, or NULL */
+const char *limiter_notifies(const struct limiter *);
 /* limiter_unconfirmed - a block was written with a WAIT that no replica
  * answered in time: a failover may lose it */
 bool limiter_unconfirmed(const struct limiter *);

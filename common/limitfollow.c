@@ -3,9 +3,11 @@
  * limitfollow - the limiter's decision and its follow-up commands.
  *
  * Entry points: limiter_finish, limiter_refund, limiter_restore,
- * limiter_follow, limiter_unconfirmed, limiter_waited. The follow-ups of a decision: a
+ * limiter_follow, limiter_notifies, limiter_unconfirmed, limiter_waited.
+ * The follow-ups of a decision: a
  * refused request's take-back, the denial counted, a block written (its
- * hash, a WAIT for one replica when the master has any, the event),
+ * hash, a WAIT for one replica when the master has any, the event, the
+ * HSETNX that makes one node its notifier),
  * bucket rollover. A block this node knows of but Redis lost in a
  * failover is written again (limiter_restore), without a second event.
  * Never logs.
@@ -125,6 +127,11 @@ limitfollow_block(struct limiter *l, const struct limiter_result *res,
 	    "*", "event", "block", "subject", l->subj, "rule", res->rule,
 	    "reason", reason, "value", value, "limit", limit, "node",
 	    l->c->node, "by", l->r.by);
+	/* one node notifies a block: the one whose field this creates (a
+	 * node racing to block too finds it there) */
+	l->wreason = reason;
+	CMDBUF_CMD(
+	    b, C_NOTIFY, 0, "HSETNX", l->blockk, KEYS_NOTIFIED, l->c->node);
 }
 
 /* limitfollow_judge - the first limit and metric over, and the first
@@ -263,14 +270,25 @@ limiter_follow(struct limiter *l, int i, const redisReply *r)
 
 	if (r == NULL || r->type == REDIS_REPLY_ERROR)
 		return -1;
-	if (i < 0 || i >= cmdbuf_ncmd(&l->cb) ||
-	    cmdbuf_get(&l->cb, i)->kind != C_WAIT)
+	if (i < 0 || i >= cmdbuf_ncmd(&l->cb))
+		return 0;
+	if (cmdbuf_get(&l->cb, i)->kind == C_NOTIFY) {
+		l->notify = resp_int(r, 0, 1, &v) == 0 && v == 1;
+		return 0;
+	}
+	if (cmdbuf_get(&l->cb, i)->kind != C_WAIT)
 		return 0;
 	if (resp_int(r, 0, 1LL << 20, &v) == -1)
 		return -1;
 	if (v >= 1)
 		l->waited = 2;
 	return 0;
+}
+
+const char *
+limiter_notifies(const struct limiter *l)
+{
+	return l->notify && l->wreason != NULL ? l->wreason : NULL;
 }
 
 bool

@@ -388,6 +388,26 @@ verdict_followed(struct verdict *v, int i, struct local *local)
 }
 
 bool
+verdict_notify(const struct verdict *v, int i, struct notify_block *b)
+{
+	const struct verdict_subject *s = &v->sub[i];
+	const char *reason;
+
+	if (s->lim == NULL || (reason = limiter_notifies(s->lim)) == NULL)
+		return false;
+	memset(b, 0, sizeof(*b));
+	b->type = s->req.type;
+	str_lcpy(b->value, s->req.value, sizeof(b->value));
+	str_lcpy(b->rule, s->res.rule, sizeof(b->rule));
+	str_lcpy(b->reason, reason, sizeof(b->reason));
+	b->count = s->res.value;
+	b->limit = s->res.limit;
+	b->at = s->res.now_ms / 1000;
+	str_lcpy(b->by, v->by != NULL ? v->by : "", sizeof(b->by));
+	return true;
+}
+
+bool
 verdict_durable_line(const struct verdict *v, int i, char *buf, size_t size)
 {
 	const struct verdict_subject *s = &v->sub[i];

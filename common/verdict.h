@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "limiter.h"
 #include "local.h"
+#include "notify.h"
 
 #define VERDICT_SUBJECTS 3
 #define VERDICT_LINE_MAX 1024
@@ -110,6 +111,9 @@ int verdict_follow(struct verdict *, int i, int cmd, const redisReply *r)
  * learns of a block no replica confirmed (rewritten if a failover loses
  * it) */
 void verdict_followed(struct verdict *, int i, struct local *);
+/* verdict_notify - subject i's block was created by this node's write
+ * (its follow-ups answered): what its notification says, into b */
+bool verdict_notify(const struct verdict *, int i, struct notify_block *b);
 /* verdict_durable_line - "event=block_rewritten ..." when subject i's
  * block, lost in a failover, was written again from this node's cache;
  * "event=block_unconfirmed ..." when no replica confirmed a block written

@@ -3,7 +3,7 @@
  * account - blocks, uid limits and the trace of one message.
  *
  * Entry points: account_new, account_message, account_reconf,
- * account_beat, account_top, account_redis_up, account_free. At end-of-message the shared verdict (common/verdict.h)
+ * account_beat, account_top, account_set_notify, account_redis_up, account_free. At end-of-message the shared verdict (common/verdict.h)
  * runs on a pooled blocking connection (common/syncrun.h): the SASL
  * user's and remote client's blocks, the uid's limits; then the
  * take-backs of a refused message and the trace (XADD fg:trace MAXLEN ~
@@ -11,9 +11,12 @@
  * blocks longer than redis.timeout per round trip; a failed connection
  * falls back to the on_failure policy.
  */
+#include <pthread.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "beat.h"
@@ -22,6 +25,7 @@
 #include "local.h"
 #include "log.h"
 #include "pool.h"
+#include "priv.h"
 #include "rconn.h"
 #include "str.h"
 #include "subject.h"
@@ -40,6 +44,12 @@ struct account {
 	struct pool *pool;
 	struct local *local;   /* thread-safe */
 	unsigned long evicted; /* local counters evicted, last seen */
+	struct notify *notify; /* thread-safe; NULL: none */
+	/* policyd's user, whose mail (notifications) is not counted */
+	pthread_mutex_t mu;
+	char pd_conf[CONF_NAME_MAX]; /* policyd.user it was resolved from */
+	long long pd_uid;            /* -1: none */
+	bool pd_known;
 };
 
 struct account *
@@ -49,6 +59,7 @@ account_new(void)
 
 	if (a == NULL)
 		return NULL;
+	pthread_mutex_init(&a->mu, NULL);
 	if ((a->pool = pool_new()) == NULL ||
 	    (a->local = local_new()) == NULL) {
 		account_free(a);
@@ -64,6 +75,8 @@ account_free(struct account *a)
 		return;
 	pool_free(a->pool);
 	local_free(a->local);
+	notify_free(a->notify);
+	pthread_mutex_destroy(&a->mu);
 	free(a);
 }
 
@@ -86,9 +99,45 @@ account_top(struct account *a, const struct conf *c)
 }
 
 void
-account_reconf(struct account *a)
+account_reconf(struct account *a, const char *path)
 {
 	local_clear(a->local);
+	notify_reload(a->notify, path);
+}
+
+void
+account_set_notify(struct account *a, struct notify *n)
+{
+	a->notify = n;
+}
+
+/* account_own - uid is floodgate's own: the milter's user or policyd's
+ * (policyd.user resolved as policyd does, once per value): their mail,
+ * the notifications, is never counted nor held */
+static bool
+account_own(struct account *a, const struct conf *c, long long uid)
+{
+	struct priv_user pu;
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+	bool own;
+
+	if (uid == (long long)geteuid())
+		return true;
+	pthread_mutex_lock(&a->mu);
+	if (!a->pd_known || strcmp(a->pd_conf, c->policyd.user) != 0) {
+		a->pd_uid = -1;
+		if (priv_resolve(
+		        c->policyd.user, "policyd.user", 0, NULL, &pu) == 0 &&
+		    getpwnam_r(pu.name, &pw, buf, sizeof(buf), &res) == 0 &&
+		    res != NULL)
+			a->pd_uid = (long long)pw.pw_uid;
+		str_lcpy(a->pd_conf, c->policyd.user, sizeof(a->pd_conf));
+		a->pd_known = true;
+	}
+	own = a->pd_uid == uid && uid != 0;
+	pthread_mutex_unlock(&a->mu);
+	return own;
 }
 
 /* account_evictions - the degraded-mode counters evicted since the last
@@ -113,7 +162,7 @@ account_evictions(struct account *a)
 /* account_subjects - the message's subjects: its SASL user and remote
  * client ip (their blocks), its uid (counted by the uid limits) */
 static void
-account_subjects(struct verdict *v, const struct origin *o)
+account_subjects(struct account *a, struct verdict *v, const struct origin *o)
 {
 	const struct verdict_counts n = {
 	    .messages = 1, .recipients = o->nrcpt, .bytes = o->size};
@@ -123,7 +172,7 @@ account_subjects(struct verdict *v, const struct origin *o)
 	if (o->remote)
 		(void)verdict_add(
 		    v, SUBJECT_IP, o->client, NULL, why, sizeof(why));
-	if (o->uid >= 0)
+	if (o->uid >= 0 && !account_own(a, v->c, o->uid))
 		(void)verdict_add(v, SUBJECT_UID, o->user,
 		    verdict_limited(v->c, SUBJECT_UID) ? &n : NULL, why,
 		    sizeof(why));
@@ -221,6 +270,7 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 	struct pool_view pv;
 	struct pool_conn *pc;
 	char err[SYNCRUN_ERR_MAX], line[VERDICT_LINE_MAX], qid[64], why[300];
+	struct notify_block nb;
 	const char *uid;
 	bool failing;
 	int i;
@@ -231,7 +281,7 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 	v.share = beat_share(c->redis.degraded_share, pv.nodes);
 	v.gen = pv.gen;
 	v.wait_ms = rconn_wait_ms(c, pv.replicas);
-	account_subjects(&v, o);
+	account_subjects(a, &v, o);
 	pc = pool_get(a->pool, c); /* the trace needs it too */
 	if (pc == NULL)
 		for (i = 0; i < v.n; i++)
@@ -256,6 +306,8 @@ account_message(struct account *a, const struct conf *c, const struct origin *o,
 			log_info("%s qid=%s", line, qid);
 		if (verdict_durable_line(&v, i, line, sizeof(line)))
 			log_warnx("%s qid=%s", line, qid);
+		if (verdict_notify(&v, i, &nb))
+			notify_push(a->notify, &nb);
 	}
 	av->act = d.mact;
 	av->blocked = d.kind == VERDICT_BLOCKED;

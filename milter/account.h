@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "conf.h"
+#include "notify.h"
 #include "origin.h"
 
 struct account;
@@ -32,8 +33,12 @@ void account_free(struct account *);
  * (origin_eom done) */
 void account_message(struct account *, const struct conf *,
     const struct origin *o, struct account_verdict *);
-/* account_reconf - the set of limits may have changed */
-void account_reconf(struct account *);
+/* account_reconf - the config at path was reloaded: the set of limits
+ * may have changed, the notifier reads it too */
+void account_reconf(struct account *, const char *path);
+/* account_set_notify - the notifier of the blocks this milter creates
+ * (owned from now on) */
+void account_set_notify(struct account *, struct notify *);
 /* account_redis_up - Redis answers (the pool's state) */
 bool account_redis_up(struct account *);
 /* account_top - write the "who sends most" counts (the beat thread) */

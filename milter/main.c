@@ -34,6 +34,7 @@
 #include "subject.h"
 #include "mconf.h"
 #include "mmetrics.h"
+#include "notify.h"
 #include "priv.h"
 #include "rconn.h"
 #include "topcount.h"
@@ -75,11 +76,21 @@ main_reload_thread(void *arg)
 			    "reload: milter %s: changes need a restart", fixed);
 		mconf_put(old);
 		mconf_install(m);
-		account_reconf(milter_acct);
+		account_reconf(milter_acct, conf_path);
 		log_info("reloaded %s (%d limits, %d keys%s)", conf_path,
 		    m->c->nlimits, m->nkeys, m->c->dryrun ? ", dry-run" : "");
 	}
 	return NULL;
+}
+
+/* main_say - a notifier's line (its own thread) */
+static void
+main_say(bool warn, const char *line)
+{
+	if (warn)
+		log_warnx("%s", line);
+	else
+		log_info("%s", line);
 }
 
 /* main_redis_up - Redis answers (for the metrics) */
@@ -157,7 +168,8 @@ main(int argc, char *argv[])
 	struct priv_user pu;
 	struct mconf *m;
 	pthread_t tid;
-	sigset_t set;
+	sigset_t set, old;
+	struct notify *n;
 	int ch, verbose = 0, rc;
 
 	while ((ch = getopt(argc, argv, "c:fnvV")) != -1) {
@@ -218,6 +230,14 @@ main(int argc, char *argv[])
 	if (smfi_register(*filter_desc(milter_acct)) == MI_FAILURE)
 		fatalx("smfi_register failed");
 	main_open_socket(m->c);
+	/* the notifier's thread reads the config as root, like this one,
+	 * and takes no signal (every one blocked while it starts) */
+	sigfillset(&set);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if ((n = notify_new(conf_path, main_say, err, sizeof(err))) == NULL)
+		fatalx("notify: %s", err);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	account_set_notify(milter_acct, n);
 	if (priv_drop(pu.name, err, sizeof(err)) == -1)
 		fatalx("milter.user: %s", err);
 

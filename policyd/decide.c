@@ -3,7 +3,7 @@
  * decide - policyd's async driver of the verdict (common/verdict.h).
  *
  * Entry points: decide_new, decide_reconf, decide_request, decide_stats,
- * decide_set_metrics,
+ * decide_set_metrics, decide_set_notify,
  * decide_free. Each subject's round trips are their own pipeline on the
  * one async connection, so no subject waits for another's; the verdict
  * decides (never OK). Counting: RCPT counts one
@@ -42,6 +42,7 @@ struct decide {
 	struct decide_confref *cur;
 	struct decide_stats st;
 	struct metrics *m;
+	struct notify *notify; /* NULL: none */
 };
 
 /* one subject's round trips on the async connection */
@@ -139,6 +140,12 @@ decide_now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void
+decide_set_notify(struct decide *d, struct notify *n)
+{
+	d->notify = n;
 }
 
 void
@@ -322,7 +329,11 @@ decide_reply(const redisReply *r, int i, void *arg)
 	if (++p->got < p->ncmd)
 		return;
 	if (p->following) {
+		struct notify_block nb;
+
 		verdict_followed(&op->v, p->sub, op->d->local);
+		if (verdict_notify(&op->v, p->sub, &nb))
+			notify_push(op->d->notify, &nb);
 		decide_done(op);
 		return;
 	}

@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "local.h"
 #include "metrics.h"
+#include "notify.h"
 #include "request.h"
 #include "store.h"
 
@@ -45,5 +46,7 @@ void decide_request(struct decide *, struct decide_conn *,
 void decide_stats(const struct decide *, struct decide_stats *);
 /* decide_set_metrics - tally every answer into m (policyd/metrics.h) */
 void decide_set_metrics(struct decide *, struct metrics *);
+/* decide_set_notify - the notifier of the blocks this node creates */
+void decide_set_notify(struct decide *, struct notify *);
 
 #endif

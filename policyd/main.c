@@ -23,6 +23,7 @@
 #include "limiter.h"
 #include "local.h"
 #include "log.h"
+#include "notify.h"
 #include "subject.h"
 #include "metrics.h"
 #include "priv.h"
@@ -41,6 +42,7 @@ struct daemon {
 	struct local *local;
 	struct decide *decide;
 	struct server *server;
+	struct notify *notify;
 	struct event *stats;
 	struct event *deadline; /* bounds the drain at stop */
 	bool stopping;
@@ -72,6 +74,16 @@ main_drop_privileges(const char *user)
 		log_warnx("%s", pu.msg);
 	if (priv_drop(pu.name, err, sizeof(err)) == -1)
 		fatalx("policyd.user: %s", err);
+}
+
+/* main_say - a notifier's line (its own thread) */
+static void
+main_say(bool warn, const char *line)
+{
+	if (warn)
+		log_warnx("%s", line);
+	else
+		log_info("%s", line);
 }
 
 /* main_metrics - the daemon's own samples of a scrape */
@@ -172,6 +184,7 @@ main_on_hup(evutil_socket_t fd, short ev, void *arg)
 	store_reconf(d->store, c); /* before old is released */
 	server_reconf(d->server, c);
 	decide_reconf(d->decide, c);
+	notify_reload(d->notify, d->path);
 	log_info("reloaded %s (%d limits%s)", d->path, c->nlimits,
 	    c->dryrun ? ", dry-run" : "");
 	evtimer_del(d->stats);
@@ -284,6 +297,10 @@ main(int argc, char *argv[])
 	    metrics_listen(d.metrics, d.base, c->policyd.metrics_listen,
 	        main_metrics, &d, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	/* the notifier reads the config now, as the daemon does */
+	if ((d.notify = notify_new(d.path, main_say, err, sizeof(err))) == NULL)
+		fatalx("notify: %s", err);
+	decide_set_notify(d.decide, d.notify);
 	main_drop_privileges(c->policyd.user);
 	sighup = evsignal_new(d.base, SIGHUP, main_on_hup, &d);
 	sigterm = evsignal_new(d.base, SIGTERM, main_on_term, &d);
@@ -308,6 +325,7 @@ main(int argc, char *argv[])
 	metrics_free(d.metrics);
 	server_free(d.server);
 	decide_free(d.decide);
+	notify_free(d.notify);
 	local_free(d.local);
 	event_free(sighup);
 	event_free(sigterm);

@@ -266,7 +266,9 @@ for my $c (@cases) {
     my ($rc2, undef, $e2) = fg(@$args);
     is($rc2, 0, "floodgate @$args: exit 0") or diag $e2;
     my $by_fg = snapshot();
-    is_deeply($by_fg, $by_recipe, "floodgate @$args == $line");
+    is_deeply($by_fg, $by_recipe, "floodgate @$args == $line") or diag(join ' ',
+        grep { !$by_recipe->{$_} || !$by_fg->{$_} || "@{$by_fg->{$_}}" ne "@{$by_recipe->{$_}}" }
+        keys %$by_fg, keys %$by_recipe);
     isnt(join(',', sort keys %$by_fg) . join('', map { $_->[0] } @{$by_fg}{sort keys %$by_fg}),
         join(',', sort keys %$start) . join('', map { $_->[0] } @{$start}{sort keys %$start}),
         "  and it changed something");

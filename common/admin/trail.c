@@ -8,13 +8,12 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
-#include "cidr.h"
 #include "keys.h"
 #include "out.h"
 #include "str.h"
 #include "trail.h"
+#include "tracematch.h"
 
 static const struct out_col trail_cols[] = {{"TIME", "time", true},
     {"QID", "qid", false}, {"NODE", "host", false}, {"SRC", "src", false},
@@ -24,55 +23,19 @@ static const struct out_col trail_cols[] = {{"TIME", "time", true},
 static const char *const trail_fields[] = {
     "", "qid", "host", "src", "user", "script", "sender", "rcpts", "action"};
 
-/* trail_get - field f of a stream entry's field list, or "" */
-static const char *
-trail_get(const redisReply *kv, const char *f)
-{
-	size_t i;
-
-	for (i = 0; kv != NULL && i + 1 < kv->elements; i += 2)
-		if (strcmp(ctx_str(kv->element[i]), f) == 0)
-			return ctx_str(kv->element[i + 1]);
-	return "";
-}
-
-/* trail_match - the entry is t's */
-static bool
-trail_match(
-    const redisReply *kv, const struct target *t, const struct cidr *net)
-{
-	switch (t->type) {
-	case SUBJECT_SASL:
-		return strcasecmp(trail_get(kv, "auth"), t->raw) == 0 ||
-		    strcasecmp(trail_get(kv, "auth"), t->value) == 0;
-	case SUBJECT_UID:
-		return strcmp(trail_get(kv, "user"), t->value) == 0;
-	case SUBJECT_SENDER:
-		return strcasecmp(trail_get(kv, "sender"), t->value) == 0;
-	case SUBJECT_IP:
-		return net != NULL
-		    ? cidr_match(net, 1, trail_get(kv, "client"))
-		    : strcmp(trail_get(kv, "client"), t->value) == 0;
-	default:
-		return false;
-	}
-}
-
 int
 trail_show(struct ctx *x, const struct target *t)
 {
 	char key[CONF_NAME_MAX + 16], when[48], tb[32];
 	const char *xr[] = {"XREVRANGE", key, "+", "-", "COUNT", TRAIL_SCAN};
-	struct cidr net, *np = NULL;
+	struct cidr net;
+	const struct cidr *np = tracematch_net(t->type, t->value, &net);
 	struct out *o;
 	redisReply *r;
 	size_t i;
 	int j, rc = 0;
 
 	snprintf(key, sizeof(key), "%s" KEYS_TRACE, x->c->redis.prefix);
-	if (t->type == SUBJECT_IP && strchr(t->value, '/') != NULL &&
-	    cidr_parse(t->value, &net) == 0)
-		np = &net;
 	if ((r = ctx_run(x, 6, xr)) == NULL)
 		return -1;
 	o = out_new("trace", "last messages (trace):", 9, trail_cols, x->json);
@@ -85,7 +48,7 @@ trail_show(struct ctx *x, const struct target *t)
 
 		if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
 		    (kv = e->element[1])->type != REDIS_REPLY_ARRAY ||
-		    !trail_match(kv, t, np))
+		    !tracematch(kv, t->type, t->value, np))
 			continue;
 		if (sscanf(ctx_str(e->element[0]), "%lld", &ms) != 1)
 			ms = 0;
@@ -96,7 +59,7 @@ trail_show(struct ctx *x, const struct target *t)
 			    ctx_age((x->now_ms - ms) / 1000, tb, sizeof(tb)));
 		v[0] = when;
 		for (j = 1; j < 9; j++)
-			v[j] = trail_get(kv, trail_fields[j]);
+			v[j] = tracematch_get(kv, trail_fields[j]);
 		rc = out_row(o, v);
 	}
 	if (o == NULL || rc == -1) {

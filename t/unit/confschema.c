@@ -19,7 +19,7 @@
 #include "tap.h"
 
 static const char *const sections[] = {
-    "", "redis", "policyd", "milter", "limit"};
+    "", "redis", "policyd", "milter", "notify", "limit"};
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
 /* qual - "name" or "section.name", for test names */

@@ -52,6 +52,16 @@ take(struct limiter *l, int i, redisReply *r)
 	return rc;
 }
 
+/* take_follow - follow-up reply i, freed after */
+static int
+take_follow(struct limiter *l, int i, redisReply *r)
+{
+	int rc = limiter_follow(l, i, r);
+
+	rfree(r);
+	return rc;
+}
+
 /* reply - a reply of the right shape for command i: no block, one ip,
  * big counts, the last bucket long ago */
 static redisReply *
@@ -320,13 +330,24 @@ main(void)
 	       43) == 0,
 	    "with its event");
 	is_str(cmdline(l, 5),
+	    "HSETNX fg:{sasl:alice@example.com}:block "
+	    "notified mx1",
+	    "the node that creates the field notifies the block");
+	is_str(cmdline(l, 6),
 	    "HINCRBY fg:{sasl:alice@example.com} m:3600:500000 -1",
 	    "the refused message taken back");
-	is_str(cmdline(l, 6),
+	is_str(cmdline(l, 7),
 	    "HINCRBY fg:{sasl:alice@example.com} r:3600:500000 -1",
 	    "and its recipient");
 	is_int(
-	    limiter_ncmd(l), 8, "and the ip set's TTL (alone in its window)");
+	    limiter_ncmd(l), 9, "and the ip set's TTL (alone in its window)");
+	ok(limiter_notifies(l) == NULL, "not the notifier before the reply");
+	is_int(take_follow(l, 5, rnum(0)), 0, "HSETNX: 0, another node's");
+	ok(limiter_notifies(l) == NULL, "so not this one");
+	is_int(take_follow(l, 5, rnum(1)), 0, "HSETNX: 1, created here");
+	is_str(limiter_notifies(l) != NULL ? limiter_notifies(l) : "(none)",
+	    "messages over limit 10, 3 denials",
+	    "this node notifies, with the reason written");
 	limiter_free(l);
 
 	/* the clock: Redis' time, whatever this host says */

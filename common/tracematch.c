@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * tracematch - a trace entry against a subject, as the milter wrote it
+ * (milter/account.c: auth, user, sender, client).
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "tracematch.h"
+
+const char *
+tracematch_get(const redisReply *kv, const char *f)
+{
+	size_t i;
+
+	if (kv == NULL || kv->type != REDIS_REPLY_ARRAY)
+		return "";
+	for (i = 0; i + 1 < kv->elements; i += 2)
+		if (kv->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(kv->element[i]->str, f) == 0)
+			return kv->element[i + 1]->type == REDIS_REPLY_STRING
+			    ? kv->element[i + 1]->str
+			    : "";
+	return "";
+}
+
+bool
+tracematch(const redisReply *kv, enum subject_type t, const char *value,
+    const struct cidr *net)
+{
+	switch (t) {
+	case SUBJECT_SASL:
+		return strcasecmp(tracematch_get(kv, "auth"), value) == 0;
+	case SUBJECT_UID:
+		return strcmp(tracematch_get(kv, "user"), value) == 0;
+	case SUBJECT_SENDER:
+		return strcasecmp(tracematch_get(kv, "sender"), value) == 0;
+	case SUBJECT_IP:
+		return net != NULL
+		    ? cidr_match(net, 1, tracematch_get(kv, "client"))
+		    : strcmp(tracematch_get(kv, "client"), value) == 0;
+	default:
+		return false;
+	}
+}
+
+const struct cidr *
+tracematch_net(enum subject_type t, const char *value, struct cidr *net)
+{
+	if (t == SUBJECT_IP && strchr(value, '/') != NULL &&
+	    cidr_parse(value, net) == 0)
+		return net;
+	return NULL;
+}
