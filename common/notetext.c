@@ -184,26 +184,32 @@ notetext_mail(
 	return b.len;
 }
 
-/* notetext_var - "NAME=value" (value made printable, cut), allocated */
+/* notetext_var - "NAME=value" (value made printable, cut; the mail's
+ * newlines kept), allocated */
 static char *
 notetext_var(const char *name, const char *value)
 {
-	char *s;
 	size_t len = strlen(name) + 2 + strnlen(value, NOTE_MAIL_MAX);
+	size_t at = strlen(name) + 1, i;
+	char *s;
 
 	if ((s = malloc(len)) == NULL)
 		return NULL;
 	snprintf(s, len, "%s=", name);
-	notetext_clean(value, s + strlen(name) + 1, len - strlen(name) - 1);
+	notetext_clean(value, s + at, len - at);
+	if (strcmp(name, "FLOODGATE_MAIL") == 0)
+		for (i = 0; value[i] != '\0' && at + i + 1 < len; i++)
+			if (value[i] == '\n')
+				s[at + i] = '\n';
 	return s;
 }
 
-/* notetext_join - list[0..n) joined by spaces into buf */
+/* notetext_join - n strings from first, stride bytes apart, joined by
+ * spaces into buf */
 static const char *
-notetext_join(
-    const char (*list)[256], int n, size_t stride, char *buf, size_t size)
+notetext_join(const char *first, int n, size_t stride, char *buf, size_t size)
 {
-	const char *p = (const char *)list;
+	const char *p = first;
 	size_t len = 0;
 	int i;
 
@@ -228,10 +234,9 @@ notetext_env(const struct note_facts *f, const char *mail, char **env)
 	snprintf(num[3], sizeof(num[3]), "%lld", f->first_seen);
 	snprintf(num[4], sizeof(num[4]), "%lld", f->last_seen);
 	snprintf(num[5], sizeof(num[5]), "%lld", f->suppressed);
-	notetext_join((const char(*)[256])f->ips, f->kips, sizeof(f->ips[0]),
-	    ips, sizeof(ips));
-	notetext_join(
-	    f->senders, f->ksenders, sizeof(f->senders[0]), snd, sizeof(snd));
+	notetext_join(f->ips[0], f->kips, sizeof(f->ips[0]), ips, sizeof(ips));
+	notetext_join(f->senders[0], f->ksenders, sizeof(f->senders[0]), snd,
+	    sizeof(snd));
 	scr[0] = '\0';
 	for (i = 0; i < f->kscripts && len + 2 < sizeof(scr); i++)
 		len += (size_t)snprintf(scr + len, sizeof(scr) - len, "%s%s",
