@@ -72,8 +72,10 @@ notefacts_set(struct note_facts *f, const redisReply *z, char *list,
 	for (i = 0; i + 1 < z->elements && k < NOTE_LIST_MAX; i += 2) {
 		if (z->element[i]->type != REDIS_REPLY_STRING)
 			continue;
-		str_lcpy(
-		    list + (size_t)k++ * stride, z->element[i]->str, width);
+		if (list != NULL)
+			str_lcpy(list + (size_t)k * stride, z->element[i]->str,
+			    width);
+		k++;
 		notefacts_seen(f, notefacts_num(z->element[i + 1]));
 	}
 	return k;
@@ -173,8 +175,7 @@ notefacts_gather(struct sconn *sc, const struct conf *c, struct note_facts *f)
 		f->kips = notefacts_set(f, r[NF_IPS], f->ips[0],
 		    sizeof(f->ips[0]), sizeof(f->ips[0]));
 		f->nips = notefacts_num(r[NF_NIPS]);
-		(void)notefacts_set(
-		    f, r[NF_OLDIP], f->ips[NOTE_LIST_MAX - 1], 0, 0);
+		(void)notefacts_set(f, r[NF_OLDIP], NULL, 0, 0);
 		f->ksenders = notefacts_set(f, r[NF_SENDERS], f->senders[0],
 		    sizeof(f->senders[0]), sizeof(f->senders[0]));
 		f->nsenders = notefacts_num(r[NF_NSENDERS]);
