@@ -123,6 +123,7 @@ bench: deps
 	    packaging/install-deps --bench
 	$(MAKE) all bench-tools
 	FG_BUILD=$(CURDIR)/$(O) perl t/bench/run
+	FG_BUILD=$(CURDIR)/$(O) perl t/bench/notify-latency
 
 # install build and test dependencies when something is missing
 deps:
