@@ -85,7 +85,7 @@ $(MILTER_LIB): $(filter-out $(O)/milter/main.o,$(MILTER_OBJ))
 	rm -f $@ && $(AR) rcs $@ $^
 
 # a unit test links only the modules it uses (archives)
-$(O)/t/%.t: t/unit/%.c t/tap.h t/conffile.h t/redisreply.h $(POLICYD_LIB) $(MILTER_LIB) $(LIB)
+$(O)/t/%.t: t/unit/%.c t/tap.h t/conffile.h t/redisreply.h t/qimg.h $(POLICYD_LIB) $(MILTER_LIB) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -It -Ipolicyd -Imilter $(LDFLAGS) -o $@ $< \
 	    $(POLICYD_LIB) $(MILTER_LIB) $(LIB) $(LDLIBS) $(MILTER_LIBS)
