@@ -18,6 +18,7 @@
 #include "ctx.h"
 #include "edit.h"
 #include "events.h"
+#include "queue.h"
 #include "subject.h"
 #include "version.h"
 #include "why.h"
@@ -35,6 +36,7 @@ static const struct main_cmd main_cmds[] = {
     {"exempt", edit_exempt, " SUBJECT [--off]"},
     {"limit", edit_limit, " SUBJECT METRIC:WINDOW N|--off"},
     {"events", events_main, " [-f] [-n N]"},
+    {"queue", queue_main, " SUBJECT [--hold | --release | --delete --yes]"},
 };
 
 #define MAIN_NCMDS ((int)(sizeof(main_cmds) / sizeof(main_cmds[0])))
