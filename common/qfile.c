@@ -322,7 +322,7 @@ qfile_headers(struct qfile_walk *w)
 {
 	struct qfile_msg *m = w->m;
 	enum { H_NONE, H_STAMP, H_OTHER } cur = H_NONE;
-	bool stamp_ok = false, cut, nul, first = true;
+	bool stamp_seen = false, stamp_ok = false, cut, nul, first = true;
 	const char *v;
 	size_t len, have;
 	int type, recs;
@@ -356,13 +356,14 @@ qfile_headers(struct qfile_walk *w)
 		if (cur == H_STAMP && !stamp_ok)
 			m->stamp[0] = '\0';
 		if ((v = qfile_value(w->line, STAMP_HEADER)) != NULL) {
-			/* a milter inserts its stamp above Postfix's header */
-			cur = cur == H_NONE || m->stamp[0] == '\0' ? H_STAMP
-			                                           : H_OTHER;
-			if (cur == H_STAMP)
+			/* the first only: the milter inserts its own on top
+			 * (above Postfix's Received), as it keeps any other */
+			cur = stamp_seen ? H_OTHER : H_STAMP;
+			if (!stamp_seen)
 				stamp_ok = !cut && !nul &&
 				    str_lcpy(m->stamp, v, sizeof(m->stamp)) <
 				        sizeof(m->stamp);
+			stamp_seen = true;
 			continue;
 		}
 		cur = H_OTHER;

@@ -214,7 +214,8 @@ test_scan_bounds(void)
 	    longm[400], fold[200];
 	const char *env[] = {"T1", longs, longa, "Rr@x", NULL};
 	const char *content[] = {longm, "NX-Floodgate-Origin: v=1", fold, fold,
-	    fold, fold, fold, fold, fold, fold, fold, fold, fold, NULL};
+	    fold, fold, fold, fold, fold, fold, fold, fold, fold,
+	    "NX-Floodgate-Origin: v=1; the second", NULL};
 	static struct img im;
 	struct qfile_msg m;
 	char err[256] = "";
@@ -238,7 +239,9 @@ test_scan_bounds(void)
 	ok(strlen(m.msgid) == STAMP_MSGID_MAX - 1 && m.msgid[0] == '<',
 	    "scan: a Message-ID cut at %d bytes, as the milter signs it",
 	    STAMP_MSGID_MAX - 1);
-	ok(m.stamp[0] == '\0', "scan: a stamp longer than %d bytes is dropped",
+	ok(m.stamp[0] == '\0',
+	    "scan: a stamp longer than %d bytes is dropped, the next one not "
+	    "taken",
 	    STAMP_MAX - 1);
 }
 
