@@ -183,7 +183,7 @@ static void
 test_files(void)
 {
 	static struct img im;
-	static unsigned char pad[8000];
+	static unsigned char pad[20000];
 	char dir[] = "/tmp/fgqrec.XXXXXX", err[256] = "", p[300];
 	struct qrec r;
 	size_t far, near, start, i;
@@ -194,7 +194,7 @@ test_files(void)
 	/* records across the 8 KiB chunks, one of them split by it */
 	im.n = 0;
 	memset(pad, 'x', sizeof(pad));
-	img_rec(&im, 'N', pad, sizeof(pad));
+	img_rec(&im, 'N', pad, 8000);
 	img_rec(&im, 'L', pad, 1000);
 	img_rec(&im, 'N', pad, 20000);
 	img_recs(&im, 'E', "");
@@ -210,8 +210,8 @@ test_files(void)
 	img_recs(&im, 'A', "a=1");
 	start = im.n;
 	near = img_ptr(&im, 0);
-	img_rec(&im, 'N', pad, sizeof(pad));
-	img_rec(&im, 'N', pad, sizeof(pad));
+	img_rec(&im, 'N', pad, 8000);
+	img_rec(&im, 'N', pad, 8000);
 	far = im.n;
 	img_ptr(&im, start);
 	img_num(&im, near, far);
