@@ -254,6 +254,17 @@ for my $t (
 }
 ($rc, $out, $err) = fg('queue', 'uid:root');
 ok(grep({ $_ eq $replay[0] } listed($out)), 'the replay counts as root\'s (its own stamp)');
+{
+    # a config directory whose postconf warns (no master.cf) on stderr
+    my $cfg = "$dir/pf-warn";
+    mkdir $cfg;
+    system('cp', "$pf->{etc}/main.cf", "$cfg/main.cf") == 0 or die;
+    local $ENV{MAIL_CONFIG} = $cfg;
+    ($rc, $out, $err) = fg('queue', 'bob@example.com');
+    is(set(listed($out)), set(@bob),
+        'postconf\'s warnings are not taken for the queue directory')
+        or diag("rc=$rc\n$out$err");
+}
 ($rc, $out, $err) = fg('queue', 'sasl:mallory@example.com');
 is($rc, 1, 'no message: exit 1');
 is($out, "no message of sasl:mallory\@example.com in the queue\n", 'and says so');

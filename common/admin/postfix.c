@@ -26,11 +26,13 @@
 
 #define POSTFIX_LINE_MAX 1024
 
-/* what a command said: its first and last lines, and a count */
+/* what a command said: its last line, the path it printed (postconf's
+ * answer: the one line that is not a "postconf: warning: ..."), and a
+ * count */
 struct postfix_said {
-	char first[POSTFIX_LINE_MAX];
+	char path[POSTFIX_LINE_MAX];
 	char last[POSTFIX_LINE_MAX];
-	int lines;
+	int lines, paths;
 	const char *summary; /* postsuper's summary line's label */
 	long long count;     /* its number, -1 not seen */
 };
@@ -43,8 +45,9 @@ postfix_line(struct postfix_said *s, const char *line)
 	size_t n;
 	long long v;
 
-	if (s->lines++ == 0)
-		str_lcpy(s->first, line, sizeof(s->first));
+	s->lines++;
+	if (line[0] == '/' && s->paths++ == 0)
+		str_lcpy(s->path, line, sizeof(s->path));
 	str_lcpy(s->last, line, sizeof(s->last));
 	if (s->summary == NULL || strncmp(line, me, sizeof(me) - 1) != 0)
 		return;
@@ -137,8 +140,7 @@ postfix_queue_dir(char *dir, size_t size, char *err, size_t errsize)
 
 	if ((rc = postfix_run(argv, -1, &s, err, errsize)) == -1)
 		return -1;
-	if (rc != 0 || s.lines != 1 || s.first[0] != '/' ||
-	    str_lcpy(dir, s.first, size) >= size) {
+	if (rc != 0 || s.paths != 1 || str_lcpy(dir, s.path, size) >= size) {
 		if (rc != 0 && s.lines > 0)
 			snprintf(err, errsize, "%s", s.last);
 		else

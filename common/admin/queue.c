@@ -112,6 +112,8 @@ queue_sort(struct queue_found *f)
 {
 	size_t i, k = 0;
 
+	if (f->n == 0)
+		return; /* rows is NULL then, which qsort may not be given */
 	qsort(f->rows, f->n, sizeof(*f->rows), queue_by_id);
 	for (i = 0; i < f->n; i++) {
 		if (k > 0 && strcmp(f->rows[k - 1].id, f->rows[i].id) == 0) {
