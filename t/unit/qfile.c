@@ -1,17 +1,18 @@
-/* SPDX-License-Identifier: BSD-2-Clause *
- * qfile_scan (floodgate queue): every field of the real file; crafted
- * whole files (SMTP AUTH, sendmail -t, a bounce, a milter's stamp linked
- * in above Postfix's Received by pointer records), the stamp's folding,
- * the first stamp and first non-empty Message-ID as the milter saw them,
- * values longer than kept; a table of malformed files (sender, size,
- * time, segments) and every truncation; qfile_scan_at on a missing file.
- */
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * qfile - the queue file record parser against a real Postfix 3.7 queue
  * file (t/data/qfile/sendmail.q, a sendmail submission by uid 999) and
  * crafted adversarial images: forged later headers, SMTP mail, every
  * truncation, bad lengths, bounds at max and max+1; qfile_read() on
  * files that are not regular; qfile_valid_id().
+ *
+ * qfile_scan (floodgate queue): every field of the real file and of
+ * real deferred files a milter stamped (t/data/qfile/); crafted
+ * whole files (SMTP AUTH, sendmail -t, a bounce, a milter's stamp linked
+ * in above Postfix's Received by pointer records), the stamp's folding,
+ * the first stamp and first non-empty Message-ID as the milter saw them,
+ * values longer than kept; a table of malformed files (sender, size,
+ * time, segments) and every truncation; qfile_scan_at on a missing file.
  */
 #include <sys/stat.h>
 
@@ -113,6 +114,56 @@ test_scan_real(void)
 	ok(m.stamp[0] == '\0' && m.sasl_username[0] == '\0' &&
 	        m.client_address[0] == '\0',
 	    "scan: no stamp, no SASL user, no client address");
+}
+
+/* test_scan_postfix - real Postfix 3.7 deferred files, stamped by the
+ * milter (t/admin-queue.t, key "k1" of FGPostfix::with_milter): a
+ * sendmail -t submission by uid 999, whose stamp a pointer record links
+ * in above Postfix's Received; an SMTP AUTH message; SMTP from a local
+ * process without a Message-ID (cleanup added one, the milter signed it) */
+static void
+test_scan_postfix(void)
+{
+	static const struct stamp_key k = {
+	    "k1", "0123456789abcdef0123456789abcdef", 32};
+	struct qfile_msg m;
+	char err[256] = "";
+
+	ok(qfile_scan_at(AT_FDCWD, "t/data/qfile/sendmail-stamped.q", &m, err,
+	       sizeof(err)) == 0,
+	    "real stamped sendmail file (%s)", err);
+	is_int(m.origin.uid, 999, "its uid, from Received under the stamp");
+	is_str(m.sender, "fgtest1@mx-q.fg.test", "its sender");
+	is_int(m.rcpts, 1, "its recipient (sendmail -t: extracted segment)");
+	is_int(m.size, 284, "its size");
+	is_str(m.msgid, "<sma2@fg.test>", "its Message-ID");
+	ok(strncmp(m.stamp,
+	       "v=1; h=web1; src=sendmail; u=9607300b18f996e7;\n\t", 48) == 0,
+	    "its stamp, folded lines kept");
+	ok(stamp_names_uid(
+	       m.stamp, &k, 1, m.msgid, m.sender, "5C689102AA6", 999),
+	    "the stamp verifies and names uid 999");
+	ok(!stamp_names_uid(
+	       m.stamp, &k, 1, m.msgid, m.sender, "5C689102AA7", 999),
+	    "not for another queue id");
+
+	ok(qfile_scan_at(
+	       AT_FDCWD, "t/data/qfile/sasl.q", &m, err, sizeof(err)) == 0,
+	    "real SMTP AUTH file (%s)", err);
+	is_str(m.sasl_username, "bob@example.com", "its sasl_username");
+	is_str(m.client_address, "127.0.0.1", "its client_address");
+	ok(m.origin.uid == -1 && m.rcpts == 1 &&
+	        strcmp(m.sender, "bob@example.com") == 0,
+	    "no uid, one recipient, its sender");
+
+	ok(qfile_scan_at(AT_FDCWD, "t/data/qfile/smtp-local.q", &m, err,
+	       sizeof(err)) == 0,
+	    "real SMTP file from a local process (%s)", err);
+	is_str(m.msgid, "<20261202033043.91116102AAF@mx-q.fg.test>",
+	    "the Message-Id cleanup added");
+	ok(stamp_names_uid(
+	       m.stamp, &k, 1, m.msgid, m.sender, "91116102AAF", 999),
+	    "which the milter signed: the stamp names uid 999");
 }
 
 /* test_scan_fields - crafted whole files */
@@ -501,6 +552,7 @@ main(void)
 	ok(!qfile_valid_id("0123456789abcdef0123456789abcdefX"),
 	    "33 chars refused");
 	test_scan_real();
+	test_scan_postfix();
 	test_scan_fields();
 	test_scan_milter();
 	test_scan_bounds();
