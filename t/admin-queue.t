@@ -51,15 +51,20 @@ start_milter('milter', $conf, $msock);
 ok($pf->start, 'Postfix with the milter starts');
 $ENV{MAIL_CONFIG} = $pf->{etc};
 
-# fg(ARGS...): floodgate -c CONF ARGS; (exit status, stdout, stderr)
+# fg(ARGS...): floodgate -c CONF ARGS (as $fg_user when set); (exit
+# status, stdout, stderr)
+our $fg_user;
 sub fg {
     my @args = @_;
     my ($out, $err) = ("$dir/fg.out", "$dir/fg.err");
+    my @as = $fg_user ? ('setpriv', "--reuid=$fg_user",
+        '--regid=' . (getpwnam($fg_user))[3],
+        '--clear-groups') : ();
     my $pid = fork // die;
     if (!$pid) {
         open STDOUT, '>', $out or die;
         open STDERR, '>', $err or die;
-        exec "$build/floodgate", '-c', $conf, @args;
+        exec @as, "$build/floodgate", '-c', $conf, @args;
         exit 127;
     }
     waitpid($pid, 0);
@@ -296,6 +301,13 @@ for my $t (
     ($rc, $out, $err) = fg('queue', 'alice@example.com', '--delete', '--yes');
     ok($rc == 2 && $out eq '' && $err =~ /\Afloodgate: queue: postconf: fatal: .*no-such-dir\/main\.cf[^\n]*\n\z/,
         'MAIL_CONFIG naming no Postfix: exit 2, postconf\'s one line')
+        or diag("rc=$rc out=$out err=$err");
+}
+{
+    local $fg_user = 'nobody';
+    ($rc, $out, $err) = fg('queue', 'bob@example.com');
+    ok($rc == 2 && $out eq '' && $err =~ /\Afloodgate: queue: .*\/spool\/active: Permission denied\n\z/,
+        'a user who may not read the queue: exit 2, one line, no "nothing found"')
         or diag("rc=$rc out=$out err=$err");
 }
 is(where(), $before, 'and the queue is as it was');

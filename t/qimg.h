@@ -62,4 +62,32 @@ img_ptr(struct img *im, size_t v)
 	return at;
 }
 
+/* img_message - a whole queue file into im: a size record, the envelope
+ * records, 'M', the content records, 'X', the extracted records, 'E';
+ * each record a string whose first byte is its type; the content size
+ * right; returns the offset of the size record's data */
+static __attribute__((unused)) size_t
+img_message(struct img *im, const char *const *env, const char *const *content,
+    const char *const *xtra)
+{
+	size_t c, body;
+
+	im->n = 0;
+	c = img_recs(im, 'C',
+	    "              0               0               0"
+	    "               0               0               0");
+	for (; *env != NULL; env++)
+		img_recs(im, (*env)[0], *env + 1);
+	img_recs(im, 'M', "");
+	body = im->n;
+	for (; *content != NULL; content++)
+		img_recs(im, (*content)[0], *content + 1);
+	img_num(im, c, im->n - body);
+	img_recs(im, 'X', "");
+	for (; *xtra != NULL; xtra++)
+		img_recs(im, (*xtra)[0], *xtra + 1);
+	img_recs(im, 'E', "");
+	return c;
+}
+
 #endif

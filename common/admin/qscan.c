@@ -27,7 +27,7 @@ struct qscan {
 	qscan_fn fn;
 	void *arg;
 	const char *queue;
-	long long files;
+	long long files, max;
 	struct qfile_msg m;
 };
 
@@ -42,10 +42,10 @@ qscan_file(struct qscan *s, int dfd, const char *name)
 	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 	    !S_ISREG(st.st_mode) || (st.st_mode & S_IXUSR) == 0)
 		return 0;
-	if (++s->files > QSCAN_FILES_MAX) {
-		ctx_error("queue: more than %d queue files; not answering for "
-		          "part of the queue",
-		    QSCAN_FILES_MAX);
+	if (++s->files > s->max) {
+		ctx_error("queue: more than %lld queue files; not answering "
+		          "for part of the queue",
+		    s->max);
 		return -1;
 	}
 	if (qfile_scan_at(dfd, name, &s->m, err, sizeof(err)) == -1) {
@@ -101,7 +101,7 @@ qscan_dir(struct qscan *s, int dfd, int depth)
 }
 
 int
-qscan_run(const char *qdir, qscan_fn fn, void *arg)
+qscan_run(const char *qdir, long long max, qscan_fn fn, void *arg)
 {
 	static struct qscan s;
 	size_t i;
@@ -110,6 +110,7 @@ qscan_run(const char *qdir, qscan_fn fn, void *arg)
 	memset(&s, 0, sizeof(s));
 	s.fn = fn;
 	s.arg = arg;
+	s.max = max;
 	if ((top = open(qdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		ctx_error("queue: %s: %s", qdir, strerror(errno));
 		return -1;

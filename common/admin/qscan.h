@@ -21,9 +21,10 @@
 typedef int (*qscan_fn)(
     void *arg, const char *queue, const char *id, const struct qfile_msg *m);
 
-/* qscan_run - fn on each message under queue directory qdir; 0, or -1
- * with the error said (ctx_error) */
-int qscan_run(const char *qdir, qscan_fn fn, void *arg)
+/* qscan_run - fn on each message under queue directory qdir, reading
+ * at most max files (QSCAN_FILES_MAX); 0, or -1 with the error said
+ * (ctx_error) */
+int qscan_run(const char *qdir, long long max, qscan_fn fn, void *arg)
     __attribute__((warn_unused_result));
 
 #endif

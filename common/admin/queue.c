@@ -295,7 +295,7 @@ queue_main(struct ctx *x, int argc, char **argv)
 	}
 	if (postfix_queue_dir(qdir, sizeof(qdir), why, sizeof(why)) == -1)
 		ctx_error("queue: %s", why);
-	else if (qscan_run(qdir, queue_take, &f) == 0) {
+	else if (qscan_run(qdir, QSCAN_FILES_MAX, queue_take, &f) == 0) {
 		queue_sort(&f);
 		rc = f.n == 0 ? CTX_NONE : CTX_OK;
 		if (f.n == 0 && !x->json)

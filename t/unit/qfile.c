@@ -54,34 +54,6 @@ parse(const struct img *im, char *err, size_t errsize)
 	return o.uid;
 }
 
-/* message - a whole queue file into im: a size record, the envelope
- * records, 'M', the content records, 'X', the extracted records, 'E';
- * each record a string whose first byte is its type; the content size
- * right; returns the offset of the size record's data */
-static size_t
-message(struct img *im, const char *const *env, const char *const *content,
-    const char *const *xtra)
-{
-	size_t c, body;
-
-	im->n = 0;
-	c = img_recs(im, 'C',
-	    "              0               0               0"
-	    "               0               0               0");
-	for (; *env != NULL; env++)
-		img_recs(im, (*env)[0], *env + 1);
-	img_recs(im, 'M', "");
-	body = im->n;
-	for (; *content != NULL; content++)
-		img_recs(im, (*content)[0], *content + 1);
-	img_num(im, c, im->n - body);
-	img_recs(im, 'X', "");
-	for (; *xtra != NULL; xtra++)
-		img_recs(im, (*xtra)[0], *xtra + 1);
-	img_recs(im, 'E', "");
-	return c;
-}
-
 static const char *const auth_env[] = {"T1795399976 765831",
     "Arewrite_context=remote", "Aclient_address=203.0.113.7",
     "Asasl_username=Alice@Example.com", "Ssender@example.com", "Oa@x", "Ra@x",
@@ -182,7 +154,7 @@ test_scan_fields(void)
 	struct qfile_msg m;
 	char err[256] = "";
 
-	message(&im, auth_env, auth_content, none);
+	img_message(&im, auth_env, auth_content, none);
 	ok(qfile_scan(im.b, im.n, &m, err, sizeof(err)) == 0,
 	    "scan: an SMTP AUTH message (%s)", err);
 	is_str(m.sender, "sender@example.com", "scan: the sender");
@@ -196,14 +168,14 @@ test_scan_fields(void)
 	is_str(m.msgid, "<m1@x>",
 	    "scan: the first non-empty Message-ID (blank before the colon)");
 
-	message(&im, tenv, tcontent, txtra);
+	img_message(&im, tenv, tcontent, txtra);
 	ok(qfile_scan(im.b, im.n, &m, err, sizeof(err)) == 0,
 	    "scan: sendmail -t (%s)", err);
 	is_int(m.rcpts, 2, "scan: recipients of the extracted segment");
 	is_int(m.origin.uid, 1001, "scan: the uid of Postfix's Received");
 	ok(m.msgid[0] == '\0' && m.stamp[0] == '\0', "scan: no Message-ID");
 
-	message(&im, benv, tcontent, none);
+	img_message(&im, benv, tcontent, none);
 	ok(qfile_scan(im.b, im.n, &m, err, sizeof(err)) == 0 &&
 	        m.sender[0] == '\0' && !m.sender_cut && m.rcpts == 1,
 	    "scan: a bounce's null sender (%s)", err);
@@ -280,7 +252,7 @@ test_scan_bounds(void)
 	fold[0] = 'N';
 	fold[1] = '\t';
 	memset(fold + 2, 'f', sizeof(fold) - 3);
-	message(&im, env, content, none);
+	img_message(&im, env, content, none);
 	ok(qfile_scan(im.b, im.n, &m, err, sizeof(err)) == 0,
 	    "scan: long values (%s)", err);
 	ok(m.sender_cut && strlen(m.sender) == QFILE_ADDR_MAX - 1,
@@ -324,13 +296,13 @@ test_scan_bad(void)
 	};
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		message(&im, t[i].env, body, none);
+		img_message(&im, t[i].env, body, none);
 		err[0] = '\0';
 		ok(qfile_scan(im.b, im.n, &m, err, sizeof(err)) == -1 &&
 		        strstr(err, t[i].want) != NULL,
 		    "scan refuses %s (%s)", t[i].what, err);
 	}
-	c = message(&im, auth_env, body, none);
+	c = img_message(&im, auth_env, body, none);
 	memcpy(im.b + c, "abc", 3);
 	ok(qfile_scan(im.b, im.n, &m, err, sizeof(err)) == -1 &&
 	        strstr(err, "malformed size record") != NULL,
@@ -339,12 +311,12 @@ test_scan_bad(void)
 	ok(qfile_scan(im.b, im.n, &m, err, sizeof(err)) == -1 &&
 	        strstr(err, "content size beyond") != NULL,
 	    "scan refuses a content size beyond the file (%s)", err);
-	c = message(&im, auth_env, body, none);
+	c = img_message(&im, auth_env, body, none);
 	img_num(&im, c, 2 + strlen("Subject: x")); /* the next line */
 	ok(qfile_scan(im.b, im.n, &m, err, sizeof(err)) == -1 &&
 	        strstr(err, "no extracted segment") != NULL,
 	    "scan refuses a content size that misses 'X' (%s)", err);
-	message(&im, auth_env, auth_content, none);
+	img_message(&im, auth_env, auth_content, none);
 	for (i = 0, bad = 0; i < im.n; i++) {
 		if (qfile_scan(im.b, i, &m, err, sizeof(err)) != -1) {
 			printf("# accepted: %zu bytes\n", i);
