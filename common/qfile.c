@@ -417,8 +417,9 @@ qfile_extracted(struct qfile_walk *w)
 		if (qfile_envelope_rec(w, type, d, n) == -1)
 			return -1;
 	}
-	if (!w->sender_seen) {
-		snprintf(w->err, w->errsize, "no sender record");
+	if (!w->sender_seen || w->m->arrival < 0) {
+		snprintf(w->err, w->errsize, "no %s record (both are required)",
+		    w->sender_seen ? "time" : "sender");
 		return -1;
 	}
 	return 0;

@@ -35,7 +35,7 @@ struct qfile_origin {
 
 struct qfile_msg {
 	struct qfile_origin origin;  /* uid -1: not a local submission */
-	long long arrival;           /* T: unix seconds, -1 unknown */
+	long long arrival;           /* T: unix seconds (required) */
 	long long size;              /* C: content bytes, as postqueue says */
 	int rcpts;                   /* R: recipients still to deliver */
 	char sender[QFILE_ADDR_MAX]; /* S: "" is the null sender */

@@ -66,6 +66,8 @@ struct stamp_fields {
 	int n;
 };
 
+/* stamp_add - the field name=v, v encoded; none when v is empty or fs
+ * is full */
 static void
 stamp_add(struct stamp_fields *fs, const char *name, const char *v)
 {

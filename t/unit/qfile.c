@@ -273,6 +273,7 @@ static void
 test_scan_bad(void)
 {
 	static const char *const nos[] = {"T1", "Rr@x", NULL};
+	static const char *const not [] = {"Sa@x", "Rr@x", NULL};
 	static const char *const twos[] = {"T1", "Sa@x", "Sb@x", NULL};
 	static const char *const badt[] = {"Tsoon", "Sa@x", NULL};
 	static const char *const badt2[] = {"T-1", "Sa@x", NULL};
@@ -289,6 +290,7 @@ test_scan_bad(void)
 		const char *what;
 	} t[] = {
 	    {nos, "no sender record", "no sender"},
+	    {not, "no time record", "no arrival time"},
 	    {twos, "a second or malformed sender", "two senders"},
 	    {news, "a second or malformed sender", "two null senders"},
 	    {badt, "malformed time record", "a time that is no number"},
