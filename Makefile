@@ -53,6 +53,7 @@ LIB         := $(O)/libfloodgate.a
 # the daemons' modules minus main, for the unit tests
 POLICYD_LIB := $(O)/libpolicyd.a
 MILTER_LIB  := $(O)/libmilter-fg.a
+ADMIN_LIB   := $(O)/libadmin.a
 POLICYD     := $(O)/floodgate-policyd
 MILTER      := $(O)/floodgate-milter
 ADMIN       := $(O)/floodgate
@@ -83,12 +84,14 @@ $(POLICYD_LIB): $(filter-out $(O)/policyd/main.o,$(POLICYD_OBJ))
 	rm -f $@ && $(AR) rcs $@ $^
 $(MILTER_LIB): $(filter-out $(O)/milter/main.o,$(MILTER_OBJ))
 	rm -f $@ && $(AR) rcs $@ $^
+$(ADMIN_LIB): $(filter-out $(O)/common/admin/main.o,$(ADMIN_OBJ))
+	rm -f $@ && $(AR) rcs $@ $^
 
 # a unit test links only the modules it uses (archives)
-$(O)/t/%.t: t/unit/%.c t/tap.h t/conffile.h t/redisreply.h $(POLICYD_LIB) $(MILTER_LIB) $(LIB)
+$(O)/t/%.t: t/unit/%.c t/tap.h t/conffile.h t/redisreply.h t/qimg.h $(POLICYD_LIB) $(MILTER_LIB) $(ADMIN_LIB) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -It -Ipolicyd -Imilter $(LDFLAGS) -o $@ $< \
-	    $(POLICYD_LIB) $(MILTER_LIB) $(LIB) $(LDLIBS) $(MILTER_LIBS)
+	$(CC) $(CFLAGS) -It -Ipolicyd -Imilter -Icommon/admin $(LDFLAGS) -o $@ $< \
+	    $(POLICYD_LIB) $(MILTER_LIB) $(ADMIN_LIB) $(LIB) $(LDLIBS) $(MILTER_LIBS)
 
 # the benchmark tools (t/bench): load generator, DUNNO server, Redis
 # ceiling, trivial milter

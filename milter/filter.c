@@ -29,7 +29,6 @@
 #include "str.h"
 
 #define STAMPS_MAX 16 /* incoming copies looked at; all are removed */
-#define TEXT_MAX   256
 
 /* warnings local users can repeat at will: a line a minute each */
 static struct ratelog filter_rl_unattributed = RATELOG_INIT,
@@ -38,7 +37,7 @@ static struct ratelog filter_rl_unattributed = RATELOG_INIT,
 struct filter_conn {
 	unsigned long steps; /* negotiated SMFIP_ flags */
 	struct origin o;     /* the connection's, and its current message's */
-	char msgid[TEXT_MAX];
+	char msgid[STAMP_MSGID_MAX];
 	int nstamps;
 	char *stamps[STAMPS_MAX]; /* values, kept when verify is on */
 };
@@ -204,8 +203,10 @@ filter_stamp(SMFICTX *ctx, const struct filter_conn *fc, const struct mconf *m,
     const struct origin *o)
 {
 	char value[STAMP_MAX];
+	struct stamp_facts f;
 
-	if (stamp_format(value, sizeof(value), o, m->c->node,
+	origin_facts(o, &f);
+	if (stamp_format(value, sizeof(value), &f, m->c->node,
 	        (long long)time(NULL), m->c->milter.opaque,
 	        m->nkeys > 0 ? &m->keys[0] : NULL, fc->msgid) == -1)
 		return -1;

@@ -31,7 +31,7 @@ struct mconf *
 mconf_read(const char *path, char *err, size_t errsize)
 {
 	struct mconf *m = calloc(1, sizeof(*m));
-	int i;
+	char kerr[512];
 
 	if (m == NULL) {
 		snprintf(err, errsize, "%s: out of memory", path);
@@ -41,17 +41,11 @@ mconf_read(const char *path, char *err, size_t errsize)
 		free(m);
 		return NULL;
 	}
-	for (i = 0; i < m->c->milter.nkeys && i < STAMP_KEYS_MAX; i++) {
-		char kerr[256];
-
-		if (stamp_key_load(m->c->milter.keys[i], &m->keys[i], kerr,
-		        sizeof(kerr)) == -1) {
-			snprintf(
-			    err, errsize, "%s: milter.keys: %s", path, kerr);
-			mconf_free(m);
-			return NULL;
-		}
-		m->nkeys++;
+	if (stamp_keys_load(m->c, m->keys, &m->nkeys, kerr, sizeof(kerr)) ==
+	    -1) {
+		snprintf(err, errsize, "%s: %s", path, kerr);
+		mconf_free(m);
+		return NULL;
 	}
 	return m;
 }

@@ -214,6 +214,25 @@ origin_eom(struct origin *o, const char *qid)
 	    o->claimed, o->claimed_script, sizeof(o->claimed_script));
 }
 
+void
+origin_facts(const struct origin *o, struct stamp_facts *f)
+{
+	const struct proc_info *p = o->have_proc ? &o->proc : NULL;
+
+	memset(f, 0, sizeof(*f));
+	f->src = origin_src_name(o->src);
+	f->uid = o->uid;
+	f->user = o->user;
+	f->pid = p != NULL ? (long long)p->pid : 0;
+	f->exe = p != NULL ? p->exe : NULL;
+	f->cwd = p != NULL ? p->cwd : NULL;
+	f->script = p != NULL ? p->script : NULL;
+	f->claimed = o->claimed;
+	f->auth = o->auth;
+	f->qid = o->qid;
+	f->sender = o->sender;
+}
+
 const char *
 origin_label(const struct origin *o)
 {

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 
 #include "proc.h"
+#include "stamp.h"
 
 #define ORIGIN_USER_MAX 64
 #define ORIGIN_TEXT_MAX 256 /* sender, auth, claimed: cut there */
@@ -74,6 +75,9 @@ void origin_body(struct origin *, size_t len);
  * connection's: a sendmail uid from queue file qid (NULL: the one known),
  * AUTH from elsewhere, the claimed script */
 void origin_eom(struct origin *, const char *qid);
+/* origin_facts - what o's stamp says, pointing into o (valid while o
+ * is) */
+void origin_facts(const struct origin *, struct stamp_facts *);
 /* origin_label - what sent the message, for the uid's scripts ZSET: the
  * script, the claimed script, the program, or the source */
 const char *origin_label(const struct origin *);

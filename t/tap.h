@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tap.h - a tiny TAP producer for the C unit tests (run under prove).
- * plan() is optional; ok(), is_int(), is_str() print one test line each;
+ * plan() is optional; ok(), is_int(), is_str(), like() print one test
+ * line each;
  * tap_done() prints the plan if none was given and returns the exit status
  * (1 when a test failed or the count differs from the plan).
  */
 #ifndef FG_TAP_H
 #define FG_TAP_H
 
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +57,25 @@ is_str(const char *got, const char *want, const char *name)
 		printf("#   got: '%s'\n#  want: '%s'\n", got ? got : "(null)",
 		    want ? want : "(null)");
 	return same;
+}
+
+/* like - got matches the extended regular expression re */
+static __attribute__((unused)) int
+like(const char *got, const char *re, const char *name)
+{
+	regex_t rx;
+	int m;
+
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0) {
+		printf("# bad regex: %s\n", re);
+		return ok(0, "%s", name);
+	}
+	m = got != NULL && regexec(&rx, got, 0, NULL, 0) == 0;
+	regfree(&rx);
+	if (!ok(m, "%s", name))
+		printf(
+		    "#   got: '%s'\n#  want: /%s/\n", got ? got : "(null)", re);
+	return m;
 }
 
 static __attribute__((unused)) int

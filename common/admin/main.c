@@ -18,6 +18,7 @@
 #include "ctx.h"
 #include "edit.h"
 #include "events.h"
+#include "queue.h"
 #include "subject.h"
 #include "top.h"
 #include "version.h"
@@ -37,6 +38,7 @@ static const struct main_cmd main_cmds[] = {
     {"limit", edit_limit, " SUBJECT METRIC:WINDOW N|--off"},
     {"top", top_main, " [-n N] [--subject sasl|ip|uid|sender]"},
     {"events", events_main, " [-f] [-n N]"},
+    {"queue", queue_main, " SUBJECT [--hold | --release | --delete --yes]"},
 };
 
 #define MAIN_NCMDS ((int)(sizeof(main_cmds) / sizeof(main_cmds[0])))

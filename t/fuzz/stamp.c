@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * stamp - libFuzzer target: the milter's X-Floodgate-Origin verifier
- * (milter/stamp.c stamp_verify) on any header value, and the stamps
+ * (common/stamp.c stamp_verify) on any header value, and the stamps
  * stamp_format makes of any origin, which must verify under their key and
  * Message-ID and sender, and under no other key or sender; an unsigned
  * stamp never verifies. The input: a flags byte (bit 0 opaque, 1 a
@@ -10,6 +10,7 @@
  * script, queue id and host.
  */
 #include "fuzz.h"
+#include "origin.h"
 #include "stamp.h"
 
 static const struct stamp_key stamp_keys[2] = {
@@ -44,6 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char value[STAMP_MAX + 64], msgid[1200], host[300],
 	    other[ORIGIN_TEXT_MAX + 1], out[STAMP_MAX];
 	static struct origin o;
+	struct stamp_facts f;
 	uint8_t flags = size > 0 ? data[0] : 0;
 	const struct stamp_key *k = &stamp_keys[(flags >> 5) & 1],
 	                       *not_k = &stamp_keys[!((flags >> 5) & 1)];
@@ -54,14 +56,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_take(data, size, &off, msgid, sizeof(msgid));
 	stamp_origin(data, size, &off, flags, &o, host, sizeof(host));
 	(void)stamp_verify(value, stamp_keys, 2, msgid, o.sender);
+	origin_facts(&o, &f);
 	snprintf(other, sizeof(other), "%sx", o.sender);
-	if (stamp_format(out, sizeof(out), &o, host, 1795399976, opaque, k,
+	if (stamp_format(out, sizeof(out), &f, host, 1795399976, opaque, k,
 	        msgid) == 0) {
 		FUZZ_CHECK(stamp_verify(out, stamp_keys, 2, msgid, o.sender));
 		FUZZ_CHECK(!stamp_verify(out, not_k, 1, msgid, o.sender));
 		FUZZ_CHECK(!stamp_verify(out, stamp_keys, 2, msgid, other));
 	}
-	if (stamp_format(out, sizeof(out), &o, host, 1795399976, opaque, NULL,
+	if (stamp_format(out, sizeof(out), &f, host, 1795399976, opaque, NULL,
 	        msgid) == 0)
 		FUZZ_CHECK(!stamp_verify(out, stamp_keys, 2, msgid, o.sender));
 	return 0;

@@ -5,7 +5,8 @@
  * module); folding at 78 columns; hostile values that try to add a field
  * or a line; verification: each one-byte change fails, a different
  * Message-ID or sender fails, key rotation, CRLF refolding, malformed
- * stamps; key files (mode, size, spec).
+ * stamps; key files (mode, size, spec) and a config's milter.keys;
+ * stamp_names_uid as a table (uid, opaque tag, queue id, key, forgery).
  */
 #include <sys/stat.h>
 
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "origin.h"
 #include "stamp.h"
 #include "str.h"
 #include "tap.h"
@@ -135,11 +137,13 @@ fmt(char *out, size_t size, const struct origin *o, bool opaque,
     const struct stamp_key *k, const char *msgid, const char *sender)
 {
 	static struct origin c;
+	struct stamp_facts f;
 
 	c = *o;
 	str_lcpy(c.sender, sender, sizeof(c.sender));
+	origin_facts(&c, &f);
 	return stamp_format(
-	    out, size, &c, "web1", 1700000000, opaque, k, msgid);
+	    out, size, &f, "web1", 1700000000, opaque, k, msgid);
 }
 
 static void
@@ -327,6 +331,112 @@ test_keys(struct stamp_key *keys)
 		exit(1);
 }
 
+/* test_names_uid - which uid a stamp is counted for, by floodgate queue */
+static void
+test_names_uid(const struct stamp_key *keys)
+{
+	static char full[STAMP_MAX], opaque[STAMP_MAX], nouid[STAMP_MAX],
+	    unsigned_[STAMP_MAX], forged[STAMP_MAX];
+	static struct origin remote;
+	const char *mid = "<m1@fg.test>", *snd = "alice@fg.test";
+	const struct {
+		const char *stamp;
+		int nkeys, key0;
+		const char *msgid, *sender, *qid;
+		long long uid;
+		bool want;
+		const char *what;
+	} t[] = {
+	    {full, 2, 0, mid, snd, "ABC123", 1001, true, "full: its uid"},
+	    {full, 2, 0, mid, snd, "ABC123", 1002, false, "full: another uid"},
+	    {full, 2, 0, mid, snd, "ABC124", 1001, false,
+	        "full: copied onto another queue id"},
+	    {full, 2, 0, "<m2@fg.test>", snd, "ABC123", 1001, false,
+	        "full: another Message-ID"},
+	    {full, 2, 0, mid, "bob@fg.test", "ABC123", 1001, false,
+	        "full: another sender"},
+	    {full, 1, 1, mid, snd, "ABC123", 1001, false,
+	        "full: not under another key"},
+	    {full, 2, 0, mid, snd, "", 1001, false, "full: no queue id"},
+	    {full, 2, 0, mid, snd, "ABC123", -1, false, "full: uid -1"},
+	    {opaque, 2, 0, mid, snd, "ABC123", 1001, true,
+	        "opaque: the tag of its uid"},
+	    {opaque, 2, 0, mid, snd, "ABC123", 1002, false,
+	        "opaque: not another uid's tag"},
+	    {opaque, 1, 1, mid, snd, "ABC123", 1001, false,
+	        "opaque: not under another key"},
+	    {nouid, 2, 0, mid, snd, "ABC123", 1001, false,
+	        "a stamp without a uid names none"},
+	    {unsigned_, 2, 0, mid, snd, "ABC123", 1001, false,
+	        "an unsigned stamp names none"},
+	    {forged, 2, 0, mid, snd, "ABC123", 0, false,
+	        "uid=1001 changed to uid=0: the MAC fails"},
+	    {forged, 2, 0, mid, snd, "ABC123", 1001, false,
+	        "and names no other uid either"},
+	};
+	char *p;
+	size_t i;
+
+	if (fmt(full, sizeof(full), &sample, false, &keys[0], mid, snd) != 0 ||
+	    fmt(opaque, sizeof(opaque), &sample, true, &keys[0], mid, snd) !=
+	        0 ||
+	    fmt(unsigned_, sizeof(unsigned_), &sample, false, NULL, mid, snd) !=
+	        0)
+		exit(1);
+	remote = sample;
+	remote.src = ORIGIN_REMOTE;
+	remote.uid = -1;
+	remote.have_proc = false;
+	if (fmt(nouid, sizeof(nouid), &remote, false, &keys[0], mid, snd) != 0)
+		exit(1);
+	str_lcpy(forged, full, sizeof(forged));
+	if ((p = strstr(forged, "uid=1001")) == NULL)
+		exit(1);
+	memmove(p + 5, p + 8, strlen(p + 8) + 1);
+	p[4] = '0';
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ok(stamp_names_uid(t[i].stamp, keys + t[i].key0, t[i].nkeys,
+		       t[i].msgid, t[i].sender, t[i].qid,
+		       t[i].uid) == t[i].want,
+		    "names_uid: %s", t[i].what);
+}
+
+/* test_keys_load - a config's milter.keys, all or none */
+static void
+test_keys_load(void)
+{
+	char dir[] = "/tmp/fgstampc.XXXXXX", a[128], b[128], text[512],
+	     err[512], cmd[300];
+	struct stamp_key keys[STAMP_KEYS_MAX];
+	struct conf *c;
+	int n = -1;
+
+	if (mkdtemp(dir) == NULL)
+		exit(1);
+	keyfile(dir, "a", "0123456789abcdef", 16, 0600, a, sizeof(a));
+	keyfile(dir, "b", "0123456789abcdef", 16, 0644, b, sizeof(b));
+	snprintf(text, sizeof(text),
+	    "milter {\n keys = { \"%s\", \"k2:%s\" }\n}\n", a,
+	    strchr(a, ':') + 1);
+	c = conf_load_text("keys.conf", text, strlen(text), err, sizeof(err));
+	ok(c != NULL && stamp_keys_load(c, keys, &n, err, sizeof(err)) == 0 &&
+	        n == 2 && strcmp(keys[1].id, "k2") == 0,
+	    "milter.keys: both keys load (%s)", c != NULL ? "" : err);
+	conf_free(c);
+	snprintf(text, sizeof(text),
+	    "milter {\n keys = { \"%s\", \"%s\" }\n}\n", a, b);
+	c = conf_load_text("keys.conf", text, strlen(text), err, sizeof(err));
+	n = -1;
+	ok(c != NULL && stamp_keys_load(c, keys, &n, err, sizeof(err)) == -1 &&
+	        n == 0 && strstr(err, "milter.keys: ") == err &&
+	        strstr(err, "mode 0644") != NULL,
+	    "a key readable by others: none kept (%s)", err);
+	conf_free(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		exit(1);
+}
+
 int
 main(void)
 {
@@ -336,5 +446,7 @@ main(void)
 	test_keys(keys);
 	test_format(&keys[0]);
 	test_verify(keys);
+	test_names_uid(keys);
+	test_keys_load();
 	return tap_done();
 }

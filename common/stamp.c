@@ -2,8 +2,8 @@
 /*
  * stamp - format, sign and verify X-Floodgate-Origin.
  *
- * Entry points: stamp_format, stamp_verify, stamp_key_load, stamp_hmac.
- * The signed text is the header's fields before b=, joined with "; " (folding whitespace does not count), a newline, the
+ * Entry points: stamp_format, stamp_verify, stamp_names_uid,
+ * stamp_key_load, stamp_keys_load, stamp_hmac. The signed text is the header's fields before b=, joined with "; " (folding whitespace does not count), a newline, the
  * trimmed Message-ID, a newline and the envelope sender. Opaque stamps
  * carry u=, the first 8 bytes of HMAC(key, "uid:N") in hex, instead of
  * names and paths.
@@ -66,6 +66,8 @@ struct stamp_fields {
 	int n;
 };
 
+/* stamp_add - the field name=v, v encoded; none when v is empty or fs
+ * is full */
 static void
 stamp_add(struct stamp_fields *fs, const char *name, const char *v)
 {
@@ -112,11 +114,28 @@ stamp_mac_b64(const struct stamp_key *k, char fields[][STAMP_VALUE_MAX + 16],
 	return 0;
 }
 
-int
-stamp_format(char *out, size_t size, const struct origin *o, const char *host,
-    long long t, bool opaque, const struct stamp_key *k, const char *msgid)
+/* stamp_uid_tag - an opaque stamp's u=: the first 8 bytes of
+ * HMAC(key, "uid:N") in hex; 0 or -1 */
+static int
+stamp_uid_tag(const struct stamp_key *k, long long uid, char tag[17])
 {
-	const struct proc_info *p = o->have_proc ? &o->proc : NULL;
+	unsigned char mac[32];
+	char num[32];
+	int i;
+
+	snprintf(num, sizeof(num), "uid:%lld", uid);
+	if (stamp_hmac(k->key, k->len, num, strlen(num), mac) == -1)
+		return -1;
+	for (i = 0; i < 8; i++)
+		snprintf(tag + 2 * i, 3, "%02x", mac[i]);
+	return 0;
+}
+
+int
+stamp_format(char *out, size_t size, const struct stamp_facts *f,
+    const char *host, long long t, bool opaque, const struct stamp_key *k,
+    const char *msgid)
+{
 	static __thread struct stamp_fields fs;
 	char num[32], b64[48], uh[17];
 	size_t len = 0, line = HDR_LEN;
@@ -125,41 +144,35 @@ stamp_format(char *out, size_t size, const struct origin *o, const char *host,
 	fs.n = 0;
 	stamp_add(&fs, "v", "1");
 	stamp_add(&fs, "h", host != NULL && host[0] ? host : "-");
-	stamp_add(&fs, "src", origin_src_name(o->src));
+	stamp_add(&fs, "src", f->src);
 	if (opaque) {
-		if (o->uid >= 0 && k != NULL) {
-			unsigned char mac[32];
-
-			snprintf(num, sizeof(num), "uid:%lld", o->uid);
-			if (stamp_hmac(k->key, k->len, num, strlen(num), mac) ==
-			    -1)
+		if (f->uid >= 0 && k != NULL) {
+			if (stamp_uid_tag(k, f->uid, uh) == -1)
 				return -1;
-			for (i = 0; i < 8; i++)
-				snprintf(uh + 2 * i, 3, "%02x", mac[i]);
 			stamp_add(&fs, "u", uh);
 		}
 	} else {
-		if (o->uid >= 0) {
-			snprintf(num, sizeof(num), "%lld", o->uid);
+		if (f->uid >= 0) {
+			snprintf(num, sizeof(num), "%lld", f->uid);
 			stamp_add(&fs, "uid", num);
-			stamp_add(&fs, "user", o->user);
+			stamp_add(&fs, "user", f->user);
 		}
-		if (p != NULL && p->pid > 0) {
-			snprintf(num, sizeof(num), "%lld", (long long)p->pid);
+		if (f->pid > 0) {
+			snprintf(num, sizeof(num), "%lld", f->pid);
 			stamp_add(&fs, "pid", num);
 		}
-		stamp_add(&fs, "exe", p != NULL ? p->exe : NULL);
-		stamp_add(&fs, "cwd", p != NULL ? p->cwd : NULL);
-		stamp_add(&fs, "script", p != NULL ? p->script : NULL);
-		stamp_add(&fs, "claimed", o->claimed);
-		stamp_add(&fs, "auth", o->auth);
+		stamp_add(&fs, "exe", f->exe);
+		stamp_add(&fs, "cwd", f->cwd);
+		stamp_add(&fs, "script", f->script);
+		stamp_add(&fs, "claimed", f->claimed);
+		stamp_add(&fs, "auth", f->auth);
 	}
-	stamp_add(&fs, "q", o->qid[0] ? o->qid : "-");
+	stamp_add(&fs, "q", f->qid != NULL && f->qid[0] ? f->qid : "-");
 	snprintf(num, sizeof(num), "%lld", t);
 	stamp_add(&fs, "t", num);
 	if (k != NULL) {
 		stamp_add(&fs, "k", k->id);
-		if (stamp_mac_b64(k, fs.f, fs.n, msgid, o->sender, b64) == -1)
+		if (stamp_mac_b64(k, fs.f, fs.n, msgid, f->sender, b64) == -1)
 			return -1;
 		snprintf(fs.f[fs.n++], sizeof(fs.f[0]), "b=%s", b64);
 	}
@@ -180,11 +193,12 @@ stamp_format(char *out, size_t size, const struct origin *o, const char *host,
 	return 0;
 }
 
-bool
-stamp_verify(const char *value, const struct stamp_key *keys, int nkeys,
-    const char *msgid, const char *sender)
+/* stamp_check - the key value's b= verifies under (for msgid and
+ * sender), its fields before b= into fs; NULL when it does not verify */
+static const struct stamp_key *
+stamp_check(const char *value, const struct stamp_key *keys, int nkeys,
+    const char *msgid, const char *sender, struct stamp_fields *fs)
 {
-	static __thread struct stamp_fields fs;
 	char buf[STAMP_MAX], b64[48];
 	const struct stamp_key *k = NULL;
 	const char *b = NULL, *kid = NULL;
@@ -194,42 +208,90 @@ stamp_verify(const char *value, const struct stamp_key *keys, int nkeys,
 	int i;
 
 	if (value == NULL || strlen(value) >= sizeof(buf))
-		return false;
+		return NULL;
 	for (p = (char *)value; *p != '\0'; p++) /* unfold */
 		if (*p != '\r' && *p != '\n')
 			buf[n++] = *p;
 	buf[n] = '\0';
-	fs.n = 0;
+	fs->n = 0;
 	for (p = buf; (f = strsep(&p, ";")) != NULL;) {
 		f += strspn(f, " \t");
 		n = strlen(f);
 		while (n > 0 && (f[n - 1] == ' ' || f[n - 1] == '\t'))
 			f[--n] = '\0';
-		if (b != NULL || fs.n == FIELDS_MAX || n >= sizeof(fs.f[0]))
-			return false; /* b= must be last */
+		if (b != NULL || fs->n == FIELDS_MAX || n >= sizeof(fs->f[0]))
+			return NULL; /* b= must be last */
 		if (strncmp(f, "b=", 2) == 0) {
 			b = f + 2;
 			continue;
 		}
 		if (strncmp(f, "k=", 2) == 0)
 			kid = f + 2;
-		memcpy(fs.f[fs.n++], f, n + 1);
+		memcpy(fs->f[fs->n++], f, n + 1);
 	}
-	if (fs.n == 0 || strcmp(fs.f[0], "v=1") != 0 || b == NULL ||
+	if (fs->n == 0 || strcmp(fs->f[0], "v=1") != 0 || b == NULL ||
 	    kid == NULL || strlen(b) != 44)
-		return false;
-	kid = fs.f[fs.n - 1]; /* k= must come just before b= */
+		return NULL;
+	kid = fs->f[fs->n - 1]; /* k= must come just before b= */
 	if (strncmp(kid, "k=", 2) != 0)
-		return false;
+		return NULL;
 	for (i = 0; i < nkeys && k == NULL; i++)
 		if (strcmp(keys[i].id, kid + 2) == 0)
 			k = &keys[i];
-	if (k == NULL || stamp_mac_b64(k, fs.f, fs.n, msgid, sender, b64) == -1)
-		return false;
+	if (k == NULL ||
+	    stamp_mac_b64(k, fs->f, fs->n, msgid, sender, b64) == -1)
+		return NULL;
 	if (EVP_DecodeBlock(want, (const unsigned char *)b64, 44) < 32 ||
 	    EVP_DecodeBlock(got, (const unsigned char *)b, 44) < 32)
+		return NULL;
+	return CRYPTO_memcmp(want, got, 32) == 0 && strcmp(b64, b) == 0 ? k
+	                                                                : NULL;
+}
+
+bool
+stamp_verify(const char *value, const struct stamp_key *keys, int nkeys,
+    const char *msgid, const char *sender)
+{
+	static __thread struct stamp_fields fs;
+
+	return stamp_check(value, keys, nkeys, msgid, sender, &fs) != NULL;
+}
+
+/* stamp_field - the value of field name in fs (the first), or NULL */
+static const char *
+stamp_field(const struct stamp_fields *fs, const char *name)
+{
+	size_t n = strlen(name);
+	int i;
+
+	for (i = 0; i < fs->n; i++)
+		if (strncmp(fs->f[i], name, n) == 0 && fs->f[i][n] == '=')
+			return fs->f[i] + n + 1;
+	return NULL;
+}
+
+bool
+stamp_names_uid(const char *value, const struct stamp_key *keys, int nkeys,
+    const char *msgid, const char *sender, const char *qid, long long uid)
+{
+	static __thread struct stamp_fields fs;
+	const struct stamp_key *k;
+	const char *q, *v;
+	char want[32];
+
+	if (uid < 0 || qid == NULL || qid[0] == '\0' ||
+	    (k = stamp_check(value, keys, nkeys, msgid, sender, &fs)) == NULL)
 		return false;
-	return CRYPTO_memcmp(want, got, 32) == 0 && strcmp(b64, b) == 0;
+	/* a genuine stamp copied onto another message names another id */
+	if ((q = stamp_field(&fs, "q")) == NULL || strcmp(q, qid) != 0)
+		return false;
+	if ((v = stamp_field(&fs, "uid")) != NULL) {
+		snprintf(want, sizeof(want), "%lld", uid);
+		return strcmp(v, want) == 0;
+	}
+	if ((v = stamp_field(&fs, "u")) != NULL)
+		return stamp_uid_tag(k, uid, want) == 0 && strcmp(v, want) == 0;
+	return false;
 }
 
 int
@@ -281,5 +343,25 @@ stamp_key_load(const char *spec, struct stamp_key *k, char *err, size_t errsize)
 	memcpy(k->key, buf, (size_t)n);
 	k->len = (size_t)n;
 	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+int
+stamp_keys_load(const struct conf *c, struct stamp_key *keys, int *n, char *err,
+    size_t errsize)
+{
+	char kerr[256];
+	int i;
+
+	*n = 0;
+	for (i = 0; i < c->milter.nkeys && i < STAMP_KEYS_MAX; i++) {
+		if (stamp_key_load(c->milter.keys[i], &keys[i], kerr,
+		        sizeof(kerr)) == -1) {
+			snprintf(err, errsize, "milter.keys: %s", kerr);
+			explicit_bzero(keys, (size_t)i * sizeof(*keys));
+			return -1;
+		}
+	}
+	*n = i;
 	return 0;
 }
