@@ -186,9 +186,13 @@ pipe_on_reply(redisAsyncContext *ctx, void *reply, void *priv)
 			pipe_off_link(c, NULL, false); /* its link went */
 		pipe_answer(c, NULL);
 	} else {
-		/* the reply came through c->l: it is alive now */
+		/* the reply came through c->l: it is alive now. A link
+		 * fails once a pipeline, however many of its replies say
+		 * so (each failure lengthens its backoff) */
+		bool first = failing && c->on != -1 && !p->ln[c->on].bad;
+
 		pipe_off_link(c, r, failing);
-		if (failing)
+		if (first)
 			p->rt.answer(p->rt.arg, c->l, PIPE_FAILING, r->str);
 		if (!pipe_redirected(c, r))
 			pipe_answer(c, r);

@@ -125,7 +125,16 @@ unlike(log_since('milter', 0), qr/NOPERM|failing|redis: down/, 'nothing refused'
 $pf->stop;
 ok(stop_milter('milter'), 'the milter exits cleanly');
 
-# 4. a user without its password is refused at load, with the line
+# 4. the admin command with the same config: reads, lists, unblocks
+my $fg = "$build/floodgate -c " . tmpdir() . "/p-floodgate.conf";
+for my $cmd ('blocked', "why uid:$u", 'why alice@example.com', 'top', 'events -n 5') {
+    my $o = `$fg $cmd 2>&1`;
+    ok($? >> 8 <= 1, "floodgate $cmd as the ACL user") or diag($o);
+    unlike($o, qr/NOPERM/, '  nothing refused');
+}
+like(`$fg unblock uid:$u --reset 2>&1`, qr/unblocked, counters reset/, 'floodgate unblock as the ACL user');
+
+# 5. a user without its password is refused at load, with the line
 my $bad = write_conf('bad.conf', "redis {\n    user = \"floodgate\"\n}\n");
 my $out = `$build/floodgate-policyd -n -c $bad 2>&1`;
 like($out, qr/bad\.conf:\d+: .*user: needs a password/, 'redis.user without a password: a config error');
