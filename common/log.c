@@ -146,3 +146,12 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+void
+log_say(bool warn, const char *line)
+{
+	if (warn)
+		log_warnx("%s", line);
+	else
+		log_info("%s", line);
+}

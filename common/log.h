@@ -26,6 +26,9 @@ void log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx_every(struct ratelog *rl, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 void log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* log_say - a line made elsewhere (a notifier's): log_warnx when warn,
+ * else log_info */
+void log_say(bool warn, const char *line);
 void log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 __dead void fatal(const char *, ...) __attribute__((format(printf, 1, 2)));
 __dead void fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -63,3 +63,19 @@ resp_int(const redisReply *e, long long min, long long max, long long *v)
 		return -1;
 	return str_tonum(e->str, min, max, v);
 }
+
+const char *
+resp_field(const redisReply *pairs, const char *name)
+{
+	size_t i;
+
+	if (pairs == NULL || pairs->type != REDIS_REPLY_ARRAY)
+		return NULL;
+	for (i = 0; i + 1 < pairs->elements; i += 2)
+		if (pairs->element[i]->type == REDIS_REPLY_STRING &&
+		    strcmp(pairs->element[i]->str, name) == 0)
+			return pairs->element[i + 1]->type == REDIS_REPLY_STRING
+			    ? pairs->element[i + 1]->str
+			    : NULL;
+	return NULL;
+}

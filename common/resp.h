@@ -17,6 +17,9 @@
 size_t resp_format(char *buf, size_t size, int argc, const char *const *argv,
     const size_t *argvlen);
 
+/* resp_field - the value of field name in a reply of field, value pairs
+ * (HGETALL, a stream entry), or NULL when it has none (or not a string) */
+const char *resp_field(const redisReply *pairs, const char *name);
 /* resp_int - a reply (or element) holding an integer in [min, max], as
  * an integer or a string of digits (HMGET, TIME); 0 or -1 */
 int resp_int(const redisReply *, long long min, long long max, long long *v)

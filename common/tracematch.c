@@ -6,22 +6,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "resp.h"
 #include "tracematch.h"
 
 const char *
 tracematch_get(const redisReply *kv, const char *f)
 {
-	size_t i;
+	const char *v = resp_field(kv, f);
 
-	if (kv == NULL || kv->type != REDIS_REPLY_ARRAY)
-		return "";
-	for (i = 0; i + 1 < kv->elements; i += 2)
-		if (kv->element[i]->type == REDIS_REPLY_STRING &&
-		    strcmp(kv->element[i]->str, f) == 0)
-			return kv->element[i + 1]->type == REDIS_REPLY_STRING
-			    ? kv->element[i + 1]->str
-			    : "";
-	return "";
+	return v != NULL ? v : "";
 }
 
 bool

@@ -83,16 +83,6 @@ main_reload_thread(void *arg)
 	return NULL;
 }
 
-/* main_say - a notifier's line (its own thread) */
-static void
-main_say(bool warn, const char *line)
-{
-	if (warn)
-		log_warnx("%s", line);
-	else
-		log_info("%s", line);
-}
-
 /* main_redis_up - Redis answers (for the metrics) */
 static bool
 main_redis_up(void)
@@ -234,7 +224,7 @@ main(int argc, char *argv[])
 	 * and takes no signal (every one blocked while it starts) */
 	sigfillset(&set);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	if ((n = notify_new(conf_path, main_say, err, sizeof(err))) == NULL)
+	if ((n = notify_new(conf_path, log_say, err, sizeof(err))) == NULL)
 		fatalx("notify: %s", err);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	account_set_notify(milter_acct, n);

@@ -76,16 +76,6 @@ main_drop_privileges(const char *user)
 		fatalx("policyd.user: %s", err);
 }
 
-/* main_say - a notifier's line (its own thread) */
-static void
-main_say(bool warn, const char *line)
-{
-	if (warn)
-		log_warnx("%s", line);
-	else
-		log_info("%s", line);
-}
-
 /* main_metrics - the daemon's own samples of a scrape */
 static void
 main_metrics(void *arg, struct evbuffer *b)
@@ -298,7 +288,7 @@ main(int argc, char *argv[])
 	        main_metrics, &d, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	/* the notifier reads the config now, as the daemon does */
-	if ((d.notify = notify_new(d.path, main_say, err, sizeof(err))) == NULL)
+	if ((d.notify = notify_new(d.path, log_say, err, sizeof(err))) == NULL)
 		fatalx("notify: %s", err);
 	decide_set_notify(d.decide, d.notify);
 	main_drop_privileges(c->policyd.user);

@@ -17,6 +17,7 @@
 #include "keys.h"
 #include "limiter.h"
 #include "out.h"
+#include "resp.h"
 #include "str.h"
 
 struct blocked_row {
@@ -38,14 +39,9 @@ static const struct out_col blocked_cols[] = {
 static const char *
 blocked_field(const redisReply *h, const char *f)
 {
-	size_t i;
+	const char *v = resp_field(h, f);
 
-	if (h == NULL || h->type != REDIS_REPLY_ARRAY)
-		return "";
-	for (i = 0; i + 1 < h->elements; i += 2)
-		if (strcmp(ctx_str(h->element[i]), f) == 0)
-			return ctx_str(h->element[i + 1]);
-	return "";
+	return v != NULL ? v : "";
 }
 
 /* blocked_cmp - newest first */

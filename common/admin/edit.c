@@ -92,15 +92,34 @@ edit_unblock(struct ctx *x, int argc, char **argv)
 	return rc || reset ? CTX_OK : CTX_NONE;
 }
 
+/* edit_field - HSET field value of t's limits hash (value NULL: HDEL
+ * field), as the README's recipes; Redis' count, or -1 (said) */
+static long long
+edit_field(
+    struct ctx *x, const struct target *t, const char *field, const char *value)
+{
+	char k[LIMITER_KEY_MAX];
+	const char *cmd[] = {value != NULL ? "HSET" : "HDEL", k, field, value};
+	redisReply *r;
+	long long n;
+
+	if (target_key(x->c, t, KEYS_LIMITS, k, sizeof(k)) == -1) {
+		ctx_error("%s: key too long", t->name);
+		return -1;
+	}
+	if (ctx_redis(x) == -1 ||
+	    (r = ctx_run(x, value != NULL ? 4 : 3, cmd)) == NULL)
+		return -1;
+	n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
+	freeReplyObject(r);
+	return n;
+}
+
 int
 edit_exempt(struct ctx *x, int argc, char **argv)
 {
-	char k[LIMITER_KEY_MAX];
-	const char *hset[] = {"HSET", k, KEYS_EXEMPT, "1"};
-	const char *hdel[] = {"HDEL", k, KEYS_EXEMPT};
 	bool off = argc == 3 && strcmp(argv[2], "--off") == 0;
 	struct target t;
-	redisReply *r;
 	long long n;
 
 	if (argc != 2 && !off) {
@@ -109,15 +128,8 @@ edit_exempt(struct ctx *x, int argc, char **argv)
 	}
 	if (edit_target(x, argv[1], &t) == -1)
 		return CTX_ERR;
-	if (target_key(x->c, &t, KEYS_LIMITS, k, sizeof(k)) == -1) {
-		ctx_error("%s: key too long", t.name);
+	if ((n = edit_field(x, &t, KEYS_EXEMPT, off ? NULL : "1")) == -1)
 		return CTX_ERR;
-	}
-	if (ctx_redis(x) == -1 ||
-	    (r = off ? ctx_run(x, 3, hdel) : ctx_run(x, 4, hset)) == NULL)
-		return CTX_ERR;
-	n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-	freeReplyObject(r);
 	edit_said(x, &t, off ? "exempt-off" : "exempt",
 	    off ? "no longer exempt" : "exempt (no limit, no block applies)",
 	    n);
@@ -162,12 +174,9 @@ edit_metric(const struct ctx *x, const struct target *t, const char *arg,
 int
 edit_limit(struct ctx *x, int argc, char **argv)
 {
-	char k[LIMITER_KEY_MAX], f[64], what[128];
-	const char *hset[] = {"HSET", k, f, argc == 4 ? argv[3] : ""};
-	const char *hdel[] = {"HDEL", k, f};
+	char f[64], what[128];
 	bool off = argc == 4 && strcmp(argv[3], "--off") == 0;
 	struct target t;
-	redisReply *r;
 	long long n;
 
 	if (argc != 4) {
@@ -182,15 +191,8 @@ edit_limit(struct ctx *x, int argc, char **argv)
 		ctx_error("%.64s: not a number of 0 or more", argv[3]);
 		return CTX_ERR;
 	}
-	if (target_key(x->c, &t, KEYS_LIMITS, k, sizeof(k)) == -1) {
-		ctx_error("%s: key too long", t.name);
+	if ((n = edit_field(x, &t, f, off ? NULL : argv[3])) == -1)
 		return CTX_ERR;
-	}
-	if (ctx_redis(x) == -1 ||
-	    (r = off ? ctx_run(x, 3, hdel) : ctx_run(x, 4, hset)) == NULL)
-		return CTX_ERR;
-	n = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
-	freeReplyObject(r);
 	if (off)
 		snprintf(
 		    what, sizeof(what), "%s back to the config's limit", f);

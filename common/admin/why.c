@@ -14,6 +14,7 @@
 #include "cidr.h"
 #include "keys.h"
 #include "out.h"
+#include "resp.h"
 #include "str.h"
 #include "target.h"
 #include "trail.h"
@@ -36,20 +37,6 @@ struct why {
 	redisReply *r[W_N];
 	bool found;
 };
-
-/* why_field - field f of an HGETALL reply, or NULL */
-static const char *
-why_field(const redisReply *h, const char *f)
-{
-	size_t i;
-
-	if (h == NULL || h->type != REDIS_REPLY_ARRAY)
-		return NULL;
-	for (i = 0; i + 1 < h->elements; i += 2)
-		if (strcmp(ctx_str(h->element[i]), f) == 0)
-			return ctx_str(h->element[i + 1]);
-	return NULL;
-}
 
 /* why_num - a reply's number (integer or string), or 0 */
 static long long
@@ -125,7 +112,7 @@ why_block(struct why *w)
 	if (h->type != REDIS_REPLY_ARRAY || h->elements == 0)
 		return 0;
 	w->found = true;
-	at = why_field(h, "at");
+	at = resp_field(h, "at");
 	if (at != NULL && str_tonum(at, 0, LIMITER_COUNT_MAX, &n) == -1)
 		n = 0;
 	if (w->x->json) {
@@ -140,13 +127,13 @@ why_block(struct why *w)
 		else
 			str_lcpy(ttl, "until lifted", sizeof(ttl));
 	}
-	v[0] = why_field(h, "rule");
-	v[1] = why_field(h, "reason");
-	v[2] = why_field(h, "value");
-	v[3] = why_field(h, "limit");
+	v[0] = resp_field(h, "rule");
+	v[1] = resp_field(h, "reason");
+	v[2] = resp_field(h, "value");
+	v[3] = resp_field(h, "limit");
 	v[4] = since;
-	v[5] = why_field(h, "node");
-	v[6] = why_field(h, "by");
+	v[5] = resp_field(h, "node");
+	v[6] = resp_field(h, "by");
 	v[7] = ttl;
 	if ((o = out_new("block", "blocked:", 8, cols, w->x->json)) == NULL)
 		return -1;
@@ -162,7 +149,7 @@ why_exempt(struct why *w)
 	static const struct out_col cols[] = {
 	    {"EXEMPT", "exempt", false}, {"BY", "source", false}};
 	const struct conf *c = w->x->c;
-	const char *e = why_field(w->r[W_LIMITS], KEYS_EXEMPT);
+	const char *e = resp_field(w->r[W_LIMITS], KEYS_EXEMPT);
 	const char *v[2] = {"no", ""};
 	struct out *o;
 	int rc;
@@ -225,7 +212,7 @@ why_limits(struct why *w)
 
 			snprintf(ovf, sizeof(ovf), "%s:%lld",
 			    keys_metric_name[j], cl->window);
-			ov = why_field(w->r[W_LIMITS], ovf);
+			ov = resp_field(w->r[W_LIMITS], ovf);
 			if (ov != NULL &&
 			    str_tonum(ov, 0, LIMITER_COUNT_MAX, &m) == -1)
 				m = max[j];
@@ -255,31 +242,40 @@ why_limits(struct why *w)
 	return rc;
 }
 
+/* why_pairs - a reply of pairs as a table of two columns (swap: value
+ * first, as a score before its member) */
+static int
+why_pairs(struct why *w, const redisReply *z, const char *kind,
+    const char *title, const struct out_col *cols, bool swap)
+{
+	struct out *o;
+	size_t i;
+	int rc = 0;
+
+	if (z->type != REDIS_REPLY_ARRAY || z->elements == 0)
+		return 0;
+	w->found = true;
+	if ((o = out_new(kind, title, 2, cols, w->x->json)) == NULL)
+		return -1;
+	for (i = 0; i + 1 < z->elements && rc == 0; i += 2) {
+		const char *v[2] = {ctx_str(z->element[i + swap]),
+		    ctx_str(z->element[i + !swap])};
+
+		rc = out_row(o, v);
+	}
+	out_end(o);
+	return rc;
+}
+
 /* why_overrides - every field of the limits hash */
 static int
 why_overrides(struct why *w)
 {
 	static const struct out_col cols[] = {
 	    {"FIELD", "field", false}, {"VALUE", "value", false}};
-	const redisReply *h = w->r[W_LIMITS];
-	struct out *o;
-	size_t i;
-	int rc = 0;
 
-	if (h->type != REDIS_REPLY_ARRAY || h->elements == 0)
-		return 0;
-	w->found = true;
-	if ((o = out_new("override", "overrides (limits hash):", 2, cols,
-	         w->x->json)) == NULL)
-		return -1;
-	for (i = 0; i + 1 < h->elements && rc == 0; i += 2) {
-		const char *v[2] = {
-		    ctx_str(h->element[i]), ctx_str(h->element[i + 1])};
-
-		rc = out_row(o, v);
-	}
-	out_end(o);
-	return rc;
+	return why_pairs(w, w->r[W_LIMITS], "override",
+	    "overrides (limits hash):", cols, false);
 }
 
 /* why_seen - a ZSET of members by time (ms, WITHSCORES) as a table */
@@ -326,25 +322,9 @@ why_scripts(struct why *w)
 {
 	static const struct out_col cols[] = {
 	    {"MESSAGES", "messages", true}, {"SCRIPT", "script", false}};
-	const redisReply *z = w->r[W_SCRIPTS];
-	struct out *o;
-	size_t i;
-	int rc = 0;
 
-	if (z->type != REDIS_REPLY_ARRAY || z->elements == 0)
-		return 0;
-	w->found = true;
-	if ((o = out_new("script", "top scripts:", 2, cols, w->x->json)) ==
-	    NULL)
-		return -1;
-	for (i = 0; i + 1 < z->elements && rc == 0; i += 2) {
-		const char *v[2] = {
-		    ctx_str(z->element[i + 1]), ctx_str(z->element[i])};
-
-		rc = out_row(o, v);
-	}
-	out_end(o);
-	return rc;
+	return why_pairs(
+	    w, w->r[W_SCRIPTS], "script", "top scripts:", cols, true);
 }
 
 /* why_ask - the one pipelined round trip; 0, or -1 (said) */

@@ -9,6 +9,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "redisreply.h"
 #include "resp.h"
 #include "tap.h"
 
@@ -83,5 +84,21 @@ main(void)
 	is_int((long long)resp_format(big, sizeof(big), 0, a1, l1), 0,
 	    "no arguments: nothing");
 	ints();
+	/* resp_field: a value by its field's name, pairs only */
+	{
+		redisReply *h = rarr(5, rstr("rule"), rstr("sasl-hour"),
+		    rstr("at"), rnum(12), rstr("odd"));
+
+		is_str(resp_field(h, "rule"), "sasl-hour", "a field's value");
+		ok(resp_field(h, "at") == NULL,
+		    "an integer is no string value");
+		ok(resp_field(h, "odd") == NULL, "a name without a value");
+		ok(resp_field(h, "none") == NULL, "a field not there");
+		ok(resp_field(NULL, "rule") == NULL, "no reply");
+		rfree(h);
+		h = rstr("rule");
+		ok(resp_field(h, "rule") == NULL, "not an array");
+		rfree(h);
+	}
 	return tap_done();
 }
