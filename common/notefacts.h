@@ -14,7 +14,8 @@
 #include "notetext.h"
 #include "sconn.h"
 
-#define NOTEFACTS_TRACE_SCAN "1000" /* newest trace entries read */
+/* newest trace entries read: Redis serves no one else meanwhile */
+#define NOTEFACTS_TRACE_SCAN "200"
 
 /* notefacts_gather - fill f's Redis facts (f's type, value and at set);
  * 0, or -1 when the connection broke (f keeps what it had) */

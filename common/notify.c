@@ -7,6 +7,10 @@
  * lasts notify.window; its summary goes when it ends (the thread wakes
  * every second to see), and the next notification starts a new one.
  */
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -234,6 +238,12 @@ notify_main(void *arg)
 	struct timespec ts;
 	bool have;
 
+	/* background work: this thread and the programs it runs yield the
+	 * CPU to the decisions (Linux: nice is per thread) */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), NOTIFY_NICE) ==
+	    -1)
+		notify_line(n, false, "notify: nice %d: %s", NOTIFY_NICE,
+		    strerror(errno));
 	pthread_mutex_lock(&n->mu);
 	while (!n->stop) {
 		have = false;

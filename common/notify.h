@@ -8,7 +8,8 @@
  * notify.timeout), and keeps to notify.max notifications a
  * notify.window, the rest counted and listed in one summary when the
  * window ends. notify_push never waits for any of it: a policy answer
- * or a milter reply is never delayed. The thread reads its own copy of
+ * or a milter reply is never delayed, and the thread runs at a lower
+ * priority (NOTIFY_NICE), its programs too. The thread reads its own copy of
  * the config (notify_reload). What it does is said through the
  * daemon's say function, one line a notification.
  */
@@ -22,6 +23,7 @@
 #include "subject.h"
 
 #define NOTIFY_QUEUE_MAX 256 /* blocks waiting; more go to the summary */
+#define NOTIFY_NICE      10  /* the thread's and its programs' niceness */
 
 /* what the decision path knows of a block it created */
 struct notify_block {
