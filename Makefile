@@ -60,12 +60,12 @@ ADMIN       := $(O)/floodgate
 MILTER_LIBS := -lmilter -pthread
 
 .PHONY: all check run install lint format-check clean deps unit bench \
-	bench-tools fuzz fuzz-targets
+	bench-tools fuzz fuzz-targets deb
 all: $(POLICYD) $(MILTER) $(ADMIN)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIB): $(COMMON_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
@@ -157,6 +157,28 @@ install: all
 	    install -m 640 conf/floodgate.conf \
 	    $(DESTDIR)$(SYSCONFDIR)/floodgate/floodgate.conf
 
+# make deb: floodgate_<version>_<arch>.deb in build-deb/, built by
+# dpkg-buildpackage (debhelper 13) from a clean copy of the tree with
+# packaging/debian as debian/ and the units and nftables snippet beside
+# it; no network. The top level keeps its layout.
+DEB_VERSION  = $(shell dpkg-parsechangelog -l packaging/debian/changelog -S Version 2>/dev/null)
+DEB_TREE     = build-deb/floodgate-$(DEB_VERSION)
+deb:
+	@packaging/install-deps --check >/dev/null 2>&1 || packaging/install-deps
+	rm -rf build-deb && mkdir -p $(DEB_TREE)
+	cp -a Makefile README COPYING common policyd milter conf $(DEB_TREE)/
+	cp -a packaging/debian $(DEB_TREE)/debian
+	for u in floodgate-policyd floodgate-milter; do \
+	    [ ! -f packaging/systemd/$$u.service ] || \
+	    cp packaging/systemd/$$u.service $(DEB_TREE)/debian/floodgate.$$u.service; \
+	done
+	[ ! -f packaging/outbound-smtp.nft ] || \
+	    cp packaging/outbound-smtp.nft $(DEB_TREE)/debian/
+	[ ! -f packaging/smtp-denied ] || cp packaging/smtp-denied $(DEB_TREE)/debian/
+	cd $(DEB_TREE) && dpkg-buildpackage -b -us -uc -j2 >../build.log 2>&1 || \
+	    { tail -40 ../build.log; exit 1; }
+	@ls build-deb/*.deb
+
 # banned string functions (STYLE.md) outside tests; comments that name
 # their function, statics that carry their module's prefix
 lint:
@@ -176,6 +198,6 @@ format-check:
 	    t/unit/*.c t/bench/*.c t/tools/*.c t/fuzz/*.[ch] t/*.h
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-deb
 
 -include $(wildcard $(O)/*/*.d $(O)/*/*/*.d $(O)/t/*.d)
