@@ -174,7 +174,8 @@ deb:
 	done
 	[ ! -f packaging/outbound-smtp.nft ] || \
 	    cp packaging/outbound-smtp.nft $(DEB_TREE)/debian/
-	[ ! -f packaging/smtp-denied ] || cp packaging/smtp-denied $(DEB_TREE)/debian/
+	[ ! -f packaging/smtp-denied ] || cp packaging/smtp-denied \
+	    packaging/floodgate-smtp-denied.8 $(DEB_TREE)/debian/
 	cd $(DEB_TREE) && dpkg-buildpackage -b -us -uc -j2 >../build.log 2>&1 || \
 	    { tail -40 ../build.log; exit 1; }
 	@ls build-deb/*.deb
