@@ -37,6 +37,7 @@
 #include "notify.h"
 #include "priv.h"
 #include "rconn.h"
+#include "sdnotify.h"
 #include "topcount.h"
 #include "version.h"
 
@@ -255,6 +256,8 @@ main(int argc, char *argv[])
 	    mmetrics_start(m->c->milter.metrics_listen, main_redis_up, err,
 	        sizeof(err)) == -1)
 		fatalx("%s", err);
+	if (sdnotify_ready(err, sizeof(err)) == -1)
+		log_warnx("sd_notify: %s", err);
 	log_info("started %s: %d limits, socket %s, redis %s%s",
 	    FLOODGATE_VERSION, m->c->nlimits, m->c->milter.socket,
 	    rconn_where(m->c, where, sizeof(where)),

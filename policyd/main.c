@@ -30,6 +30,7 @@
 #include "prom.h"
 #include "pulse.h"
 #include "rconn.h"
+#include "sdnotify.h"
 #include "server.h"
 #include "store.h"
 #include "version.h"
@@ -304,6 +305,8 @@ main(int argc, char *argv[])
 	    evsignal_add(sigint, NULL) == -1)
 		fatalx("cannot set up signals");
 	main_stats_arm(&d);
+	if (sdnotify_ready(err, sizeof(err)) == -1)
+		log_warnx("sd_notify: %s", err);
 	log_info("started %s: %d limits, %d sockets, redis %s%s",
 	    FLOODGATE_VERSION, c->nlimits, c->policyd.nlisten,
 	    rconn_where(c, where, sizeof(where)), c->dryrun ? ", dry-run" : "");
