@@ -98,8 +98,10 @@ priv_drop(const char *user, char *err, size_t errsize)
 		snprintf(err, errsize, "no such user %s", user);
 		return -1;
 	}
-	if (setgroups(1, &pw->pw_gid) == -1 || setgid(pw->pw_gid) == -1 ||
-	    setuid(pw->pw_uid) == -1) {
+	/* its own supplementary groups: in postdrop, Postfix's sendmail
+	 * queues a notification even under NoNewPrivileges (no setgid) */
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1) {
 		snprintf(err, errsize, "cannot become user %s: %s", user,
 		    strerror(errno));
 		return -1;

@@ -37,7 +37,8 @@ int priv_resolve(const char *configured, const char *option, uid_t euid,
     priv_lookup_fn lookup, struct priv_user *out)
     __attribute__((warn_unused_result));
 
-/* priv_drop - become user ("" keeps the current user); 0, or -1 + err */
+/* priv_drop - become user with its groups (initgroups; "" keeps the
+ * current user); 0, or -1 + err */
 int priv_drop(const char *user, char *err, size_t errsize)
     __attribute__((warn_unused_result));
 

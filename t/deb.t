@@ -48,6 +48,7 @@ like($out, qr/smtpd_milters = unix:floodgate\/milter\.sock/, 'postinst prints th
 my @pw = getpwnam('floodgate');
 ok(@pw, 'the floodgate user exists');
 like(`id -nG floodgate`, qr/\bpostfix\b/, 'in group postfix');
+like(`id -nG floodgate`, qr/\bpostdrop\b/, 'and postdrop (notify.mail under NoNewPrivileges)');
 my @st = stat '/var/spool/postfix/floodgate';
 is(sprintf('%o %s %s', $st[2] & 07777, scalar getpwuid($st[4]), scalar getgrgid($st[5])),
     '750 floodgate postfix', '/var/spool/postfix/floodgate: 0750 floodgate:postfix');
@@ -105,6 +106,17 @@ ok(wait_until(20, sub { @m = $pf->sink_find(qr/X-Test-Id: deb1/); @m }), 'and de
 (my $head = ($m[0] // '') =~ s/\n\n.*//sr) =~ s/\r?\n[ \t]+/ /g;
 like($head, qr/^X-Floodgate-Origin: v=1; .*; k=1; b=[A-Za-z0-9+\/=]{44}$/m,
     'stamped and signed with the installed key');
+# notify.mail under the units' NoNewPrivileges: the daemon's user with its
+# groups (as priv_drop leaves it) queues through postdrop, setgid or not
+my $pgid = getgrnam('postdrop');
+like(FG::proc_status(`pgrep -u floodgate -f ^/usr/sbin/floodgate-policyd` =~ /(\d+)/ ? $1 : 0)->{Groups} // '',
+    qr/(^|\s)$pgid(\s|$)/, 'the running policyd keeps its user\'s group postdrop');
+open my $sm, '|-', 'setpriv', '--reuid=floodgate', '--regid=floodgate', '--init-groups',
+    '--no-new-privs', '/usr/sbin/sendmail', '-C', $pf->{etc}, '-t', '-i' or die;
+print $sm "From: floodgate\nTo: postmaster\@example.com\nSubject: nnp\nX-Test-Id: deb-nnp\n\nbody\n";
+close $sm;
+is($? >> 8, 0, 'sendmail as floodgate under no_new_privs');
+ok(wait_until(30, sub { $pf->sink_find(qr/X-Test-Id: deb-nnp/) }), 'queued and delivered');
 $pf->stop;
 
 # a reinstall keeps an edited conffile and the key
