@@ -70,6 +70,12 @@ sub exec_start {
     $line =~ s/^ExecStart=[-@!+:]*//;
     return split ' ', $line;
 }
+# the installed units, their programs now in place
+for my $u ('floodgate-policyd', 'floodgate-milter') {
+    my $v = `systemd-analyze verify /lib/systemd/system/$u.service 2>&1`;
+    is($?, 0, "systemd-analyze verify $u.service (installed)");
+    unlike($v, qr/\Q$u\E\.service:/, '  without a word about it') or diag($v);
+}
 my @pcmd = exec_start('floodgate-policyd');
 my @mcmd = exec_start('floodgate-milter');
 like("@pcmd", qr{^/usr/sbin/floodgate-policyd .*-f}, 'policyd unit: ExecStart in the foreground');
