@@ -269,6 +269,12 @@ limiter_block_hash(struct limiter *l, const redisReply *r)
 	}
 }
 
+long long
+limiter_messages(const struct limiter *l)
+{
+	return l->n > 0 ? l->r.messages : 0;
+}
+
 int
 limiter_take(struct limiter *l, int i, const redisReply *r)
 {

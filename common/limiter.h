@@ -95,6 +95,9 @@ void limiter_cmd(const struct limiter *, int i, int *argc,
  * of the wrong shape (the decision is then not to be trusted) */
 int limiter_take(struct limiter *, int i, const redisReply *)
     __attribute__((warn_unused_result));
+/* limiter_messages - the messages this request counts against a limit
+ * (0: its subject's type has none, or only its block is looked at) */
+long long limiter_messages(const struct limiter *);
 /* limiter_finish - the decision, and the follow-up commands; 0 or -1 */
 int limiter_finish(struct limiter *, struct limiter_result *)
     __attribute__((warn_unused_result));

@@ -13,6 +13,7 @@
 #include "keys.h"
 #include "limiter.h"
 #include "notefacts.h"
+#include "resp.h"
 #include "str.h"
 #include "tracematch.h"
 
@@ -28,21 +29,8 @@ enum {
 	NF_N
 };
 
-/* notefacts_num - a reply's number (integer or string), or 0 */
-static long long
-notefacts_num(const redisReply *r)
-{
-	long long v;
-
-	if (r == NULL)
-		return 0;
-	if (r->type == REDIS_REPLY_INTEGER)
-		return r->integer;
-	if (r->type == REDIS_REPLY_STRING &&
-	    str_tonum(r->str, 0, LIMITER_COUNT_MAX, &v) == 0)
-		return v;
-	return 0;
-}
+/* notefacts_num - a count or a time Redis answered, or 0 */
+#define notefacts_num(r) resp_count((r), 0, LIMITER_COUNT_MAX)
 
 /* notefacts_seen - widen f's first and last seen with ms */
 static void

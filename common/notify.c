@@ -39,7 +39,7 @@ struct notify {
 	/* the thread's own */
 	struct conf *c;
 	struct sconn *sc;
-	bool redis_failed, warned_root; /* said once until it changes */
+	bool redis_failed; /* said once until it works again */
 	long long wstart, sent;
 	struct note_facts *f;   /* the one being sent */
 	struct note_facts *sum; /* the summary being gathered */
@@ -109,8 +109,7 @@ notify_deliver(struct notify *n, struct note_facts *f)
 		    n->mail, mres, sizeof(mres));
 	if (n->c->notify.exec[0] != '\0' && geteuid() == 0) {
 		snprintf(eres, sizeof(eres), "not run as root");
-		ok &= n->warned_root;
-		n->warned_root = true;
+		ok = false;
 	} else if (n->c->notify.exec[0] != '\0') {
 		if (notetext_env(f, n->mail, env) == -1) {
 			snprintf(eres, sizeof(eres), "not run: out of memory");

@@ -64,6 +64,14 @@ resp_int(const redisReply *e, long long min, long long max, long long *v)
 	return str_tonum(e->str, min, max, v);
 }
 
+long long
+resp_count(const redisReply *e, long long min, long long max)
+{
+	long long v;
+
+	return e != NULL && resp_int(e, min, max, &v) == 0 ? v : 0;
+}
+
 const char *
 resp_field(const redisReply *pairs, const char *name)
 {

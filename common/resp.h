@@ -24,5 +24,8 @@ const char *resp_field(const redisReply *pairs, const char *name);
  * an integer or a string of digits (HMGET, TIME); 0 or -1 */
 int resp_int(const redisReply *, long long min, long long max, long long *v)
     __attribute__((warn_unused_result));
+/* resp_count - the same as a value: 0 for no reply, nil or anything else
+ * (what Redis has not counted counts 0) */
+long long resp_count(const redisReply *, long long min, long long max);
 
 #endif

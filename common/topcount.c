@@ -70,16 +70,24 @@ topcount_table_free(struct topcount_table *t)
 	free(t);
 }
 
-/* topcount_table - the table of minute b, a new minute setting the old
- * one aside; NULL when out of memory. Under the lock. */
-static struct topcount_table *
-topcount_table(long long b)
+/* topcount_rotate - at minute b the table of an earlier minute is set
+ * aside for its last write. Under the lock. */
+static void
+topcount_rotate(long long b)
 {
 	if (topcount_cur != NULL && b > topcount_cur->bucket) {
 		topcount_table_free(topcount_done); /* never written: lost */
 		topcount_done = topcount_cur;
 		topcount_cur = NULL;
 	}
+}
+
+/* topcount_table - the table of minute b, made on its first count; NULL
+ * when out of memory. Under the lock. */
+static struct topcount_table *
+topcount_table(long long b)
+{
+	topcount_rotate(b);
 	if (topcount_cur == NULL &&
 	    (topcount_cur = calloc(1, sizeof(*topcount_cur))) != NULL)
 		topcount_cur->bucket = b;
@@ -271,7 +279,7 @@ topcount_take(const char *prefix, const char *node, long long now_ms)
 	if ((picks = calloc(2 * SUBJECT_NTYPES, sizeof(*picks))) == NULL)
 		return NULL;
 	pthread_mutex_lock(&topcount_mu);
-	(void)topcount_table(topset_bucket(now_ms)); /* a new minute? */
+	topcount_rotate(topset_bucket(now_ms));
 	done = topcount_done;
 	topcount_done = NULL;
 	if (topcount_cur != NULL && topcount_cur->dirty) {

@@ -151,10 +151,9 @@ verdict_settle(struct verdict *v, int i, struct local *local, long long now)
 	local_note(local, &s->req, &s->res, now);
 	/* who sends most (floodgate top): what Redis counted, refused or
 	 * not, exempt not */
-	if (!s->req.block_only && s->res.status != LIMITER_EXEMPT &&
-	    verdict_limited(v->c, s->req.type))
-		topcount_add(
-		    s->req.type, s->req.value, s->req.messages, s->res.now_ms);
+	if (s->res.status != LIMITER_EXEMPT)
+		topcount_add(s->req.type, s->req.value,
+		    limiter_messages(s->lim), s->res.now_ms);
 	s->counted = s->res.status == LIMITER_PASS &&
 	    s->req.mode == LIMITER_ENFORCE &&
 	    (s->req.messages > 0 || s->req.recipients > 0 || s->req.bytes > 0);

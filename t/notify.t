@@ -251,6 +251,33 @@ cmp_ok($slowest, '<', 1, 'each at once');
 ok(wait_until(10, sub { log_since('a', 0) =~ /subject=sasl:slow1\@example\.com .*exec="killed after 2s"/ }),
     'the hanging exec is killed after notify.timeout, and that is logged');
 
+# 6. a daemon that keeps root never runs exec (the mail still goes)
+my $pc = free_port();
+start_policyd('c', write_conf('c.conf', <<"EOF"), $pc);
+node = "node-c"
+redis {
+    server = "unix:$sock"
+}
+policyd {
+    listen = { "inet:127.0.0.1:$pc" }
+    user   = "root"
+}
+$notify
+limit "sasl-hour" {
+    subject     = "sasl"
+    window      = 1h
+    messages    = 3
+    block_after = 1
+}
+EOF
+$port{c} = $pc;
+my $before = execs('block');
+req('c', 'rooted@example.com') for 1 .. 4;
+ok(wait_until(20, sub { log_since('c', 0) =~ /subject=sasl:rooted\@example\.com .*mail="exit 0" exec="not run as root"/ }),
+    'as root: exec not run, said in the log; the mail sent');
+is(scalar(execs('block')), $before, 'and no exec ran');
+ok(stop_policyd('c'), 'node c stops cleanly');
+
 ok(stop_policyd('a') && stop_policyd('b'), 'both nodes stop cleanly');
 ok(stop_milter('milter'), 'the milter stops cleanly');
 done_testing();

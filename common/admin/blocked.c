@@ -97,53 +97,41 @@ blocked_fill(const struct ctx *x, struct blocked_row *r, const char *m,
 static int
 blocked_read(struct ctx *x, const redisReply *idx, struct blocked_row *rows)
 {
-	static const char *hgetall = "HGETALL";
-	const char *argv[CTX_BATCH_MAX][2], *const *av[CTX_BATCH_MAX];
-	char(*key)[LIMITER_KEY_MAX] = calloc(CTX_BATCH_MAX, sizeof(*key));
-	redisReply *rep[CTX_BATCH_MAX];
-	int argc[CTX_BATCH_MAX], n = 0, k, i, rc;
-	size_t at, nm = idx->elements / 2;
+	int nm = (int)(idx->elements / 2), n = 0, i, rc = 0;
+	char(*key)[LIMITER_KEY_MAX] = calloc((size_t)nm + 1, sizeof(*key));
+	const char **kp = calloc((size_t)nm + 1, sizeof(*kp));
+	redisReply **rep = calloc((size_t)nm + 1, sizeof(*rep));
 
-	if (key == NULL) {
+	if (key == NULL || kp == NULL || rep == NULL) {
 		ctx_error("out of memory");
-		return -1;
+		n = -1;
+		goto done;
 	}
-	for (at = 0; at < nm; at += (size_t)k) {
-		for (k = 0; k < CTX_BATCH_MAX && at + (size_t)k < nm; k++) {
-			const char *m = ctx_str(idx->element[2 * (at + k)]);
-
-			snprintf(key[k], sizeof(key[k]), "%s{%s}" KEYS_BLOCK,
-			    x->c->redis.prefix, m);
-			argv[k][0] = hgetall;
-			argv[k][1] = key[k];
-			av[k] = argv[k];
-			argc[k] = 2;
-		}
-		if (ctx_batch(x, k, argc, av, rep) == -1) {
-			free(key);
-			return -1;
-		}
-		for (i = 0; i < k; i++) {
-			size_t e = 2 * (at + (size_t)i);
-
-			rc = blocked_fill(x, &rows[n], ctx_str(idx->element[e]),
-			    ctx_str(idx->element[e + 1]), rep[i]);
-			if (rc == 0)
-				n++;
-			else if (rc == -1)
-				n = -1;
-			freeReplyObject(rep[i]);
-			if (n == -1)
-				break;
-		}
-		if (n == -1) {
-			while (++i < k)
-				freeReplyObject(rep[i]);
-			ctx_error("out of memory");
-			break;
-		}
+	for (i = 0; i < nm; i++) {
+		snprintf(key[i], sizeof(key[i]), "%s{%s}" KEYS_BLOCK,
+		    x->c->redis.prefix, ctx_str(idx->element[2 * i]));
+		kp[i] = key[i];
 	}
+	if (ctx_keys(x, "HGETALL", kp, nm, rep) == -1) {
+		n = -1;
+		goto done;
+	}
+	for (i = 0; i < nm; i++) {
+		if (rc != -1 &&
+		    (rc = blocked_fill(x, &rows[n],
+		         ctx_str(idx->element[2 * i]),
+		         ctx_str(idx->element[2 * i + 1]), rep[i])) == 0)
+			n++;
+		freeReplyObject(rep[i]);
+	}
+	if (rc == -1) {
+		ctx_error("out of memory");
+		n = -1;
+	}
+done:
 	free(key);
+	free(kp);
+	free(rep);
 	return n;
 }
 

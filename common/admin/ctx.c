@@ -86,6 +86,31 @@ ctx_batch(struct ctx *x, int n, const int *argc, const char *const *const *argv,
 	return -1;
 }
 
+int
+ctx_keys(struct ctx *x, const char *verb, const char *const *keys, int n,
+    redisReply **out)
+{
+	const char *argv[CTX_BATCH_MAX][2], *const *av[CTX_BATCH_MAX];
+	int argc[CTX_BATCH_MAX], at, k;
+
+	for (at = 0; at < n; at += k) {
+		for (k = 0; k < CTX_BATCH_MAX && at + k < n; k++) {
+			argv[k][0] = verb;
+			argv[k][1] = keys[at + k];
+			av[k] = argv[k];
+			argc[k] = 2;
+		}
+		if (ctx_batch(x, k, argc, av, out + at) == -1) {
+			while (at-- > 0) {
+				freeReplyObject(out[at]);
+				out[at] = NULL;
+			}
+			return -1;
+		}
+	}
+	return 0;
+}
+
 const char *
 ctx_str(const redisReply *r)
 {

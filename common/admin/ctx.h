@@ -46,6 +46,11 @@ redisReply *ctx_run(struct ctx *, int argc, const char *const *argv)
 int ctx_batch(struct ctx *, int n, const int *argc,
     const char *const *const *argv, redisReply **out)
     __attribute__((warn_unused_result));
+/* ctx_keys - "VERB key" for each of n keys, pipelined CTX_BATCH_MAX at
+ * a time; replies in out[0..n) (the caller frees each), error replies
+ * included; 0, or -1 with the error said and nothing left in out */
+int ctx_keys(struct ctx *, const char *verb, const char *const *keys, int n,
+    redisReply **out) __attribute__((warn_unused_result));
 /* ctx_str - a reply's string (a bulk or a status), or "" */
 const char *ctx_str(const redisReply *);
 /* ctx_age - seconds as "3d4h", "2h13m", "45s" into buf; returns buf */

@@ -55,16 +55,13 @@ out_json_str(const char *s)
 	putchar('"');
 }
 
-/* out_is_num - a JSON number: an optional '-' and 1..18 digits */
+/* out_is_num - a JSON number: digits, an optional '-' first */
 static bool
 out_is_num(const char *s)
 {
 	long long v;
 
-	return s[0] != '\0' &&
-	    strspn(s + (s[0] == '-'), "0123456789") ==
-	    strlen(s + (s[0] == '-')) &&
-	    str_tonum(s, -(1LL << 60), 1LL << 60, &v) == 0;
+	return str_tonum(s, -(1LL << 60), 1LL << 60, &v) == 0;
 }
 
 /* out_json_row - one JSON object on one line */

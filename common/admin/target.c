@@ -8,11 +8,11 @@
  * (subject_norm), an unknown "type:" that is not an IPv6 address.
  */
 #include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "keys.h"
 #include "str.h"
 #include "target.h"
@@ -21,17 +21,13 @@
 static bool
 target_is_ip(const char *s)
 {
-	unsigned char a[sizeof(struct in6_addr)];
+	unsigned char a[16];
 	char buf[INET6_ADDRSTRLEN + 8];
-	char *slash;
 
-	if (strlen(s) >= sizeof(buf))
+	if (str_lcpy(buf, s, sizeof(buf)) >= sizeof(buf))
 		return false;
-	str_lcpy(buf, s, sizeof(buf));
-	if ((slash = strchr(buf, '/')) != NULL)
-		*slash = '\0';
-	return inet_pton(AF_INET, buf, a) == 1 ||
-	    inet_pton(AF_INET6, buf, a) == 1;
+	buf[strcspn(buf, "/")] = '\0';
+	return cidr_addr(buf, a) != -1;
 }
 
 /* target_user - a numeric uid as its user's name, as the milter names it */

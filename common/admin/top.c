@@ -41,20 +41,18 @@ top_cmp(const void *a, const void *b)
 	return strcmp(x->value, y->value);
 }
 
-/* top_blocked - EXISTS of each row's block, pipelined, into blk */
+/* top_blocked - whether each row's subject is blocked, into blk; 0 or
+ * -1 (said) */
 static int
 top_blocked(struct ctx *x, enum subject_type t, const struct top_row *rows,
     int n, bool *blk)
 {
-	static const char *exists = "EXISTS";
 	char(*key)[LIMITER_KEY_MAX] = calloc((size_t)n + 1, sizeof(*key));
-	const char *(*argv)[2] = calloc((size_t)n + 1, sizeof(*argv));
-	const char *const **av = calloc((size_t)n + 1, sizeof(*av));
+	const char **kp = calloc((size_t)n + 1, sizeof(*kp));
 	redisReply **rep = calloc((size_t)n + 1, sizeof(*rep));
-	int *argc = calloc((size_t)n + 1, sizeof(*argc)), i, rc = -1;
+	int i, rc = -1;
 
-	if (key == NULL || argv == NULL || av == NULL || rep == NULL ||
-	    argc == NULL) {
+	if (key == NULL || kp == NULL || rep == NULL) {
 		ctx_error("out of memory");
 		goto done;
 	}
@@ -62,12 +60,9 @@ top_blocked(struct ctx *x, enum subject_type t, const struct top_row *rows,
 		if (subject_key(key[i], sizeof(key[i]), x->c->redis.prefix, t,
 		        rows[i].value, KEYS_BLOCK) == -1)
 			str_lcpy(key[i], "-", sizeof(key[i]));
-		argv[i][0] = exists;
-		argv[i][1] = key[i];
-		av[i] = argv[i];
-		argc[i] = 2;
+		kp[i] = key[i];
 	}
-	if (ctx_batch(x, n, argc, av, rep) == -1)
+	if (ctx_keys(x, "EXISTS", kp, n, rep) == -1)
 		goto done;
 	for (i = 0; i < n; i++) {
 		blk[i] =
@@ -77,10 +72,8 @@ top_blocked(struct ctx *x, enum subject_type t, const struct top_row *rows,
 	rc = 0;
 done:
 	free(key);
-	free(argv);
-	free(av);
+	free(kp);
 	free(rep);
-	free(argc);
 	return rc;
 }
 

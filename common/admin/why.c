@@ -38,19 +38,8 @@ struct why {
 	bool found;
 };
 
-/* why_num - a reply's number (integer or string), or 0 */
-static long long
-why_num(const redisReply *r)
-{
-	long long v;
-
-	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
-		return r->integer;
-	return str_tonum(
-	           ctx_str(r), -LIMITER_COUNT_MAX, LIMITER_COUNT_MAX, &v) == 0
-	    ? v
-	    : 0;
-}
+/* why_num - a count, a time or a TTL Redis answered, or 0 */
+#define why_num(r) resp_count((r), -LIMITER_COUNT_MAX, LIMITER_COUNT_MAX)
 
 /* why_layout - the usage fields asked, the window of ips seen */
 static void

@@ -341,6 +341,7 @@ main(void)
 	    "and its recipient");
 	is_int(
 	    limiter_ncmd(l), 9, "and the ip set's TTL (alone in its window)");
+	is_int(limiter_messages(l), 1, "one message counted against a limit");
 	ok(limiter_notifies(l) == NULL, "not the notifier before the reply");
 	is_int(take_follow(l, 5, rnum(0)), 0, "HSETNX: 0, another node's");
 	ok(limiter_notifies(l) == NULL, "so not this one");

@@ -95,6 +95,11 @@ main(void)
 		ok(resp_field(h, "odd") == NULL, "a name without a value");
 		ok(resp_field(h, "none") == NULL, "a field not there");
 		ok(resp_field(NULL, "rule") == NULL, "no reply");
+		is_int(resp_count(h->element[3], 0, 100), 12,
+		    "resp_count: an integer");
+		is_int(resp_count(h->element[1], 0, 100), 0,
+		    "resp_count: not a number counts 0");
+		is_int(resp_count(NULL, 0, 100), 0, "resp_count: no reply");
 		rfree(h);
 		h = rstr("rule");
 		ok(resp_field(h, "rule") == NULL, "not an array");
