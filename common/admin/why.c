@@ -232,11 +232,13 @@ why_limits(struct why *w)
 }
 
 /* why_pairs - a reply of pairs as a table of two columns (swap: value
- * first, as a score before its member) */
+ * first, as a score before its member; seen: the value is a time in ms,
+ * shown as an age, or as unix seconds in JSON) */
 static int
 why_pairs(struct why *w, const redisReply *z, const char *kind,
-    const char *title, const struct out_col *cols, bool swap)
+    const char *title, const struct out_col *cols, bool swap, bool seen)
 {
+	char age[48], t[32];
 	struct out *o;
 	size_t i;
 	int rc = 0;
@@ -249,7 +251,15 @@ why_pairs(struct why *w, const redisReply *z, const char *kind,
 	for (i = 0; i + 1 < z->elements && rc == 0; i += 2) {
 		const char *v[2] = {ctx_str(z->element[i + swap]),
 		    ctx_str(z->element[i + !swap])};
+		long long ms = why_num(z->element[i + 1]);
 
+		if (seen && w->x->json)
+			snprintf(age, sizeof(age), "%lld", ms / 1000);
+		else if (seen)
+			snprintf(age, sizeof(age), "%s ago",
+			    ctx_age((w->x->now_ms - ms) / 1000, t, sizeof(t)));
+		if (seen)
+			v[1] = age;
 		rc = out_row(o, v);
 	}
 	out_end(o);
@@ -264,7 +274,7 @@ why_overrides(struct why *w)
 	    {"FIELD", "field", false}, {"VALUE", "value", false}};
 
 	return why_pairs(w, w->r[W_LIMITS], "override",
-	    "overrides (limits hash):", cols, false);
+	    "overrides (limits hash):", cols, false, false);
 }
 
 /* why_seen - a ZSET of members by time (ms, WITHSCORES) as a table */
@@ -275,34 +285,13 @@ why_seen(struct why *w, int k, const char *kind, const char *what)
 	    {"CLIENT IP", "ip", false}, {"LAST SEEN", "last", true}};
 	static const struct out_col sdc[] = {
 	    {"SENDER", "sender", false}, {"LAST SEEN", "last", true}};
-	const redisReply *z = w->r[k];
-	char title[128], age[48], t[32];
-	struct out *o;
-	size_t i;
-	int rc = 0;
+	char title[128], t[32];
 
-	if (z->type != REDIS_REPLY_ARRAY || z->elements == 0)
-		return 0;
-	w->found = true;
 	snprintf(title, sizeof(title),
 	    "%s seen in the last %s (newest %s):", what,
 	    ctx_age(w->seen_s, t, sizeof(t)), WHY_SEEN_MAX);
-	if ((o = out_new(kind, title, 2, k == W_IPS ? ipc : sdc, w->x->json)) ==
-	    NULL)
-		return -1;
-	for (i = 0; i + 1 < z->elements && rc == 0; i += 2) {
-		long long ms = why_num(z->element[i + 1]);
-		const char *v[2] = {ctx_str(z->element[i]), age};
-
-		if (w->x->json)
-			snprintf(age, sizeof(age), "%lld", ms / 1000);
-		else
-			snprintf(age, sizeof(age), "%s ago",
-			    ctx_age((w->x->now_ms - ms) / 1000, t, sizeof(t)));
-		rc = out_row(o, v);
-	}
-	out_end(o);
-	return rc;
+	return why_pairs(
+	    w, w->r[k], kind, title, k == W_IPS ? ipc : sdc, false, true);
 }
 
 /* why_scripts - the uid's scripts by messages */
@@ -313,7 +302,7 @@ why_scripts(struct why *w)
 	    {"MESSAGES", "messages", true}, {"SCRIPT", "script", false}};
 
 	return why_pairs(
-	    w, w->r[W_SCRIPTS], "script", "top scripts:", cols, true);
+	    w, w->r[W_SCRIPTS], "script", "top scripts:", cols, true, false);
 }
 
 /* why_ask - the one pipelined round trip; 0, or -1 (said) */
