@@ -128,7 +128,9 @@ sub start_milter {
     my ($name, $conf, $sock) = @_;
     spawn($name, valgrind('--child-silent-after-fork=yes'),
         "$build/floodgate-milter", '-f', '-c', $conf);
-    wait_until(10, sub { -S $sock })
+    # listening, not only bound: a milter that dies after making its
+    # socket fails here, with its log
+    wait_until(10, sub { -S $sock && IO::Socket::UNIX->new(Peer => $sock) })
         or die "$name did not start: " . `cat ${\tmpdir()}/$name.log`;
     return $procs{$name};
 }
